@@ -1,0 +1,119 @@
+"""The benchmark adapter contract: records → samples → prompts; predictions → answers → scores.
+
+A benchmark is a `BenchmarkSpec` (declarative, cheap) plus a small `Benchmark` subclass named by
+the spec's `impl`. Engines drive it; it never does I/O or talks to models itself, which is what
+lets the same adapter run under the native engine, a distributed runner, or a re-scoring pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalscope.config import DatasetArgs
+from evalscope.contracts import ChatMessage, Sample
+from evalscope.errors import ConfigError
+from evalscope.specs import BenchmarkSpec
+
+DEFAULT_CATEGORY = "default"
+
+
+class Benchmark:
+    """Base adapter. Subclasses implement `record_to_sample` and usually `extract_answer`."""
+
+    #: keyword arguments passed to each metric, by metric name (e.g. {"acc": {"numeric": True}})
+    metric_kwargs: dict[str, dict[str, Any]] = {}
+    #: the user-prompt template; `{question}` is the sample input
+    prompt_template: str = "{question}"
+    #: the template used when few-shot examples are present; `{fewshot}` holds them
+    few_shot_prompt_template: str | None = None
+
+    def __init__(self, spec: BenchmarkSpec, args: DatasetArgs | None = None) -> None:
+        self.spec = spec
+        self.args = args or DatasetArgs()
+        if self.args.prompt_template:
+            self.prompt_template = self.args.prompt_template
+        if self.args.few_shot_prompt_template:
+            self.few_shot_prompt_template = self.args.few_shot_prompt_template
+
+    # --- resolved settings ----------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def dataset_id(self) -> str:
+        return self.args.dataset_id or self.args.local_path or self.spec.dataset_id
+
+    @property
+    def eval_split(self) -> str:
+        return self.args.eval_split or self.spec.eval_split
+
+    @property
+    def few_shot_split(self) -> str | None:
+        return self.args.train_split or self.spec.few_shot_split
+
+    @property
+    def few_shot_num(self) -> int:
+        return self.args.few_shot_num if self.args.few_shot_num is not None else self.spec.few_shot_num
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.args.metric_list or self.spec.metrics)
+
+    def subsets(self) -> list[str]:
+        """The subsets to evaluate: the user's `subset_list`, else the spec's defaults."""
+        if self.args.subset_list:
+            unknown = [s for s in self.args.subset_list if s not in self.spec.subsets]
+            if unknown and self.spec.subsets != ("default",):
+                from evalscope.errors import closest
+
+                hints = {s: closest(s, self.spec.subsets) for s in unknown}
+                detail = "; ".join(
+                    f"{s!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for s, h in hints.items()
+                )
+                raise ConfigError(
+                    f"Unknown subset(s) for {self.spec.name}: {detail}.",
+                    hint=f"Valid subsets: {', '.join(self.spec.subsets)}",
+                )
+            return list(self.args.subset_list)
+        return list(self.spec.default_subsets or self.spec.subsets)
+
+    # --- records to samples ---------------------------------------------------------------------
+
+    def record_to_sample(self, record: dict[str, Any], subset: str, index: int) -> Sample:
+        """Turn one dataset record into a Sample. A missing field raises KeyError (reported with file:line)."""
+        raise NotImplementedError
+
+    def category_of(self, subset: str) -> str:
+        """The category a subset belongs to in reports (e.g. MMLU's STEM/Humanities)."""
+        return DEFAULT_CATEGORY
+
+    # --- prompts -------------------------------------------------------------------------------
+
+    def sample_to_fewshot(self, sample: Sample) -> str:
+        """One solved example for the few-shot block."""
+        target = sample.target if isinstance(sample.target, str) else sample.target[0]
+        return f"{sample.input}\n{target}"
+
+    def format_prompt(self, sample: Sample, fewshot: str | None) -> str:
+        if fewshot and self.few_shot_prompt_template:
+            return self.few_shot_prompt_template.format(question=sample.input, fewshot=fewshot)
+        return self.prompt_template.format(question=sample.input)
+
+    def build_messages(self, sample: Sample, fewshot_samples: list[Sample]) -> list[ChatMessage]:
+        fewshot = "\n\n".join(self.sample_to_fewshot(s) for s in fewshot_samples) if fewshot_samples else None
+        messages: list[ChatMessage] = []
+        if self.args.system_prompt:
+            messages.append(ChatMessage(role="system", content=self.args.system_prompt))
+        messages.append(ChatMessage(role="user", content=self.format_prompt(sample, fewshot)))
+        return messages
+
+    # --- scoring -------------------------------------------------------------------------------
+
+    def extract_answer(self, prediction: str, sample: Sample) -> str:
+        """The answer the metric compares with the target; default: the stripped prediction."""
+        return prediction.strip()
+
+    def reference(self, sample: Sample) -> str | list[str]:
+        return sample.target

@@ -1,0 +1,109 @@
+"""Which subcommands exist, known without importing any of them.
+
+Built-in commands are a static table. Plugin commands come from the `evalscope_register_commands`
+hook, but building the plugin manager costs pluggy + pydantic + every plugin module (~0.4 s),
+far too much for `evalscope --help`. So the hook's answer is cached on disk, keyed by a
+fingerprint of the installed `evalscope.plugins` entry points (read straight from the
+`entry_points.txt` files): installing or removing a plugin changes the fingerprint and the cache
+is rebuilt through the hook on the next call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+GROUP_HEADER = "[evalscope.plugins]"
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    name: str
+    impl: str
+    help: str
+    plugin: str = "core"
+
+
+BUILTIN: dict[str, CommandEntry] = {
+    e.name: e
+    for e in (
+        CommandEntry("eval", "evalscope.cli.eval_cmd:app", "Evaluate a model on benchmarks."),
+        CommandEntry("list", "evalscope.cli.list_cmd:app", "List benchmarks, models, metrics, backends."),
+        CommandEntry("plugins", "evalscope.cli.plugins_cmd:app", "Show installed plugins and their errors."),
+    )
+}
+
+#: Commands whose owning distribution is not installed: the error names what to install.
+KNOWN_PLUGIN_COMMANDS: dict[str, str] = {
+    "perf": "evalscope-perf",
+    "app": "evalscope-app",
+}
+
+
+def plugin_fingerprint() -> str:
+    """Hash of every installed distribution that declares `evalscope.plugins` entry points."""
+    h = hashlib.sha256()
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            ep_file = os.path.join(entry or ".", name, "entry_points.txt")
+            try:
+                with open(ep_file, encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            if GROUP_HEADER in text:
+                h.update(name.encode())
+                h.update(text.encode())
+    return h.hexdigest()
+
+
+def _cache_path() -> Path:
+    root = os.environ.get("EVALSCOPE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evalscope"
+    )
+    return Path(root) / "commands.json"
+
+
+def plugin_commands() -> dict[str, CommandEntry]:
+    """Plugin-owned commands, from the disk cache when the installed plugins have not changed."""
+    fingerprint = plugin_fingerprint()
+    path = _cache_path()
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if cached.get("fingerprint") == fingerprint:
+            return {c["name"]: CommandEntry(**c) for c in cached["commands"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    commands = _commands_from_hook()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(
+            json.dumps({"fingerprint": fingerprint, "commands": [asdict(c) for c in commands.values()]}),
+            encoding="utf-8",
+        )
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs speed
+    return commands
+
+
+def _commands_from_hook() -> dict[str, CommandEntry]:
+    from evalscope import registry
+
+    out: dict[str, CommandEntry] = {}
+    for spec in registry.commands().all():
+        if spec.name in BUILTIN:
+            continue  # built-ins cannot be shadowed
+        out[spec.name] = CommandEntry(spec.name, spec.impl, spec.help or spec.description, spec.plugin)
+    return out

@@ -1,0 +1,144 @@
+"""`evalscope eval`: EvalScope 1.x's flags, mapped onto one `TaskConfig`.
+
+Flags override values from `--config`; only flags the user actually gave are applied, so a config
+file's settings are never clobbered by defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperCommand
+
+from evalscope.cli.multivalue import expand_multi_value_args
+from evalscope.errors import ConfigError
+
+
+class _EvalCommand(TyperCommand):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, expand_multi_value_args(args, {"--datasets", "--reporters"}))
+
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+def parse_mapping(value: str | None, flag: str) -> dict[str, Any] | None:
+    """JSON object, or EvalScope's `k=v,k=v` shorthand (values parsed as JSON where they can be)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{flag} is not valid JSON: {exc.msg} at column {exc.colno}: {text!r}",
+                hint=f"quote the whole value in single quotes, e.g. {flag} '{{\"key\": 1}}'",
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{flag} must be a JSON object, got {type(data).__name__}.")
+        return data
+    out: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, eq, raw = part.partition("=")
+        if not eq or not key:
+            raise ConfigError(
+                f"{flag} expects JSON or key=value pairs separated by commas; cannot read {part!r}.",
+                hint=f"e.g. {flag} 'temperature=0.5,max_tokens=512' or {flag} '{{\"temperature\": 0.5}}'",
+            )
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+@app.command(cls=_EvalCommand, context_settings={"help_option_names": ["-h", "--help"]})
+def command(
+    config: Path | None = typer.Option(None, "--config", help="YAML or JSON file with TaskConfig fields."),
+    model: str | None = typer.Option(None, "--model", help="Model name (API), hub id or path, or mock_llm."),
+    model_id: str | None = typer.Option(None, "--model-id", help="Display name for reports."),
+    model_args: str | None = typer.Option(None, "--model-args", help="JSON or k=v,k=v for the model."),
+    eval_type: str | None = typer.Option(None, "--eval-type", help="service | checkpoint | mock_llm."),
+    api_url: str | None = typer.Option(
+        None, "--api-url", help="OpenAI-compatible base URL, e.g. http://host/v1."
+    ),
+    api_key: str | None = typer.Option(None, "--api-key", help="API key (never written to disk or logs)."),
+    datasets: list[str] | None = typer.Option(None, "--datasets", help="Benchmarks: --datasets gsm8k arc."),
+    dataset_args: str | None = typer.Option(
+        None, "--dataset-args", help='JSON: {"gsm8k": {"few_shot_num": 0}}.'
+    ),
+    dataset_hub: str | None = typer.Option(None, "--dataset-hub", help="huggingface | modelscope."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Local datasets root (env EVALSCOPE_DATA_DIR)."
+    ),
+    offline: bool | None = typer.Option(None, "--offline/--online", help="Never use the network."),
+    generation_config: str | None = typer.Option(None, "--generation-config", help="JSON or k=v,k=v."),
+    limit: float | None = typer.Option(None, "--limit", help="Samples per subset (or a fraction < 1)."),
+    eval_batch_size: int | None = typer.Option(None, "--eval-batch-size", help="Concurrent requests."),
+    work_dir: Path | None = typer.Option(None, "--work-dir", help="Where run folders are created."),
+    use_cache: Path | None = typer.Option(None, "--use-cache", help="Run folder to resume / reuse."),
+    rerun_review: bool | None = typer.Option(
+        None, "--rerun-review", help="Re-score cached predictions only."
+    ),
+    seed: int | None = typer.Option(None, "--seed"),
+    timeout: float | None = typer.Option(None, "--timeout", help="Per-request timeout (s)."),
+    stream: bool | None = typer.Option(None, "--stream", help="Stream responses from the API."),
+    ignore_errors: bool | None = typer.Option(None, "--ignore-errors", help="Exit 0 even if samples failed."),
+    debug: bool | None = typer.Option(None, "--debug", help="Verbose logs."),
+    backend: str | None = typer.Option(None, "--backend", "--eval-backend", help="Engine (default: native)."),
+    eval_config: str | None = typer.Option(
+        None, "--eval-config", help="Backend config: a file path or JSON."
+    ),
+    reporters: list[str] | None = typer.Option(
+        None, "--reporters", help="Reporters to run (default: table)."
+    ),
+) -> None:
+    """Evaluate a model on benchmarks."""
+    from evalscope.config import read_config_file, validate_config
+    from evalscope.run import run_task
+
+    data: dict[str, Any] = read_config_file(config) if config is not None else {}
+    given: dict[str, Any] = {
+        "model": model,
+        "model_id": model_id,
+        "model_args": parse_mapping(model_args, "--model-args"),
+        "eval_type": eval_type,
+        "api_url": api_url,
+        "api_key": api_key,
+        "datasets": datasets or None,
+        "dataset_args": parse_mapping(dataset_args, "--dataset-args"),
+        "dataset_hub": dataset_hub,
+        "data_dir": data_dir,
+        "offline": offline,
+        "generation_config": parse_mapping(generation_config, "--generation-config"),
+        "limit": limit,
+        "eval_batch_size": eval_batch_size,
+        "work_dir": work_dir,
+        "use_cache": use_cache,
+        "rerun_review": rerun_review,
+        "seed": seed,
+        "timeout": timeout,
+        "stream": stream,
+        "ignore_errors": ignore_errors,
+        "debug": debug,
+        "backend": backend,
+        "reporters": reporters or None,
+    }
+    if eval_config is not None:
+        given["eval_config"] = (
+            parse_mapping(eval_config, "--eval-config")
+            if eval_config.strip().startswith("{")
+            else eval_config
+        )
+    data.update({k: v for k, v in given.items() if v is not None})
+    task = validate_config(data, source="command line" if config is None else f"{config} + command line")
+    reports = run_task(task)
+    failed = sum(r.num_errors for r in reports.values())
+    if failed and not task.ignore_errors:
+        print(f"{failed} sample(s) failed; exit code 1 (pass --ignore-errors to exit 0).", file=sys.stderr)
+        raise typer.Exit(1)

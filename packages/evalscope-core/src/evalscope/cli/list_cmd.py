@@ -1,0 +1,70 @@
+"""`evalscope list`: what the installed plugins provide, filterable by plugin and tag."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from evalscope.errors import UnknownNameError
+
+KINDS = {
+    "benchmarks": "benchmark",
+    "models": "model",
+    "metrics": "metric",
+    "backends": "backend",
+    "reporters": "reporter",
+    "commands": "command",
+}
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def command(
+    what: str = typer.Argument(
+        "benchmarks", help="benchmarks | models | metrics | backends | reporters | commands"
+    ),
+    plugin: str | None = typer.Option(None, "--plugin", help="Only what this plugin registers."),
+    tag: str | None = typer.Option(None, "--tag", help="Only entries with this tag."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List benchmarks, models, metrics, backends, reporters or commands."""
+    from evalscope import registry
+
+    kind = KINDS.get(what) or KINDS.get(what + "s")
+    if kind is None:
+        raise UnknownNameError("list", what, KINDS)
+    specs = registry.get_registry(kind).all()
+    if plugin:
+        specs = [s for s in specs if s.plugin == plugin]
+    if tag:
+        specs = [s for s in specs if tag in s.tags]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [s.model_dump(mode="json") | {"canonical_name": s.canonical_name} for s in specs], indent=2
+            )
+        )
+        return
+    if not specs:
+        typer.echo(f"No {what} found." + (" (filters: plugin/tag)" if plugin or tag else ""))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(specs)} {what}")
+    table.add_column("Name")
+    table.add_column("Plugin")
+    if kind == "benchmark":
+        table.add_column("Subsets", justify="right")
+        table.add_column("Version")
+    table.add_column("Tags")
+    table.add_column("Description", overflow="fold")
+    for s in sorted(specs, key=lambda s: s.canonical_name):
+        row = [s.canonical_name, s.plugin]
+        if kind == "benchmark":
+            row += [str(len(s.subsets)), s.version]
+        row += [", ".join(s.tags), (s.description or "").strip().splitlines()[0] if s.description else ""]
+        table.add_row(*row)
+    Console(width=140).print(table)

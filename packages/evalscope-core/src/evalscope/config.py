@@ -1,0 +1,295 @@
+"""The run configuration: one `TaskConfig`, built the same from CLI flags, a dict, YAML or JSON.
+
+Names follow EvalScope 1.x so its users' commands and config files keep working
+(`--datasets`, `--dataset-args`, `--generation-config`, `--eval-batch-size`, `eval_backend`, ...).
+Every model forbids unknown keys; `load_task_config` turns pydantic's errors into one message
+that names the key, where it was, and the closest valid names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from evalscope.errors import ConfigError, DataFormatError, closest
+
+EVAL_TYPES = ("service", "openai_api", "checkpoint", "llm_ckpt", "mock_llm")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class GenerationConfig(_Strict):
+    """Sampling parameters, as the OpenAI API names them (local engines map them to their own)."""
+
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_new_tokens: int | None = Field(
+        default=None, ge=1, description="Synonym of max_tokens (transformers)."
+    )
+    temperature: float | None = Field(default=None, ge=0)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    top_k: int | None = None
+    n: int = Field(default=1, ge=1)
+    seed: int | None = None
+    stop: list[str] | None = None
+    do_sample: bool | None = None
+    repetition_penalty: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    extra_body: dict[str, Any] | None = None
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_list(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    def effective_max_tokens(self) -> int | None:
+        return self.max_tokens if self.max_tokens is not None else self.max_new_tokens
+
+
+class DatasetArgs(_Strict):
+    """Per-benchmark overrides (`--dataset-args '{"gsm8k": {"few_shot_num": 0}}'`)."""
+
+    dataset_id: str | None = Field(
+        default=None, description="Hub id or a local folder/file in the hub layout."
+    )
+    local_path: str | None = Field(default=None, description="EvalScope's name for a local dataset folder.")
+    subset_list: list[str] | None = None
+    few_shot_num: int | None = Field(default=None, ge=0)
+    few_shot_random: bool = False
+    train_split: str | None = None
+    eval_split: str | None = None
+    prompt_template: str | None = None
+    few_shot_prompt_template: str | None = None
+    system_prompt: str | None = None
+    metric_list: list[str] | None = None
+    extra_params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RetryConfig(_Strict):
+    """How failed requests are retried: exponential backoff with jitter, bounded in count and time."""
+
+    max_retries: int = Field(default=5, ge=0)
+    max_total_s: float = Field(default=300.0, gt=0, description="Give up on a sample after this long in all.")
+    backoff_base_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=30.0, ge=0)
+
+
+class TaskConfig(_Strict):
+    """Everything a run needs. Secrets (`api_key`) are never written to disk or logs."""
+
+    model: str | None = None
+    model_id: str | None = Field(default=None, description="Display name in reports (default: from --model).")
+    model_args: dict[str, Any] = Field(default_factory=dict)
+    eval_type: str | None = Field(
+        default=None, description="service | checkpoint | mock_llm (auto if unset)."
+    )
+    api_url: str | None = None
+    api_key: SecretStr | None = None
+    datasets: list[str] = Field(default_factory=list)
+    dataset_args: dict[str, DatasetArgs] = Field(default_factory=dict)
+    dataset_hub: Literal["huggingface", "modelscope"] = "huggingface"
+    data_dir: Path | None = Field(
+        default=None,
+        description="Root of local datasets laid out <benchmark>/<subset>/<split>.<ext> (env EVALSCOPE_DATA_DIR).",
+    )
+    offline: bool = Field(default=False, description="Never touch the network (also HF_HUB_OFFLINE=1).")
+    generation_config: GenerationConfig = Field(default_factory=GenerationConfig)
+    limit: float | None = Field(default=None, gt=0, description="N samples per subset, or a fraction if < 1.")
+    eval_batch_size: int = Field(
+        default=8, ge=1, description="Concurrent requests (API) or batch size (local)."
+    )
+    work_dir: Path = Path("./outputs")
+    use_cache: Path | None = Field(
+        default=None, description="A previous run folder to reuse predictions from."
+    )
+    rerun_review: bool = False
+    seed: int | None = 42
+    timeout: float | None = Field(default=120.0, gt=0, description="Per-request timeout in seconds.")
+    stream: bool = False
+    ignore_errors: bool = False
+    debug: bool = False
+    backend: str = "native"
+    eval_config: dict[str, Any] | str | None = Field(default=None, description="Backend-specific config.")
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    reporters: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _evalscope_names(cls, data: Any) -> Any:
+        """Accept EvalScope's spellings: `eval_backend: OpenCompass`, `model: {...}` kept as-is."""
+        if isinstance(data, dict) and "eval_backend" in data:
+            data = dict(data)
+            backend = data.pop("eval_backend")
+            data.setdefault("backend", backend)
+        return data
+
+    @field_validator("backend")
+    @classmethod
+    def _backend_lower(cls, v: str) -> str:
+        aliases = {"ragevel": "rag", "rageval": "rag", "vlmevalkit": "vlmeval"}
+        low = v.strip().lower()
+        return aliases.get(low, low)
+
+    @field_validator("eval_type")
+    @classmethod
+    def _eval_type_known(cls, v: str | None) -> str | None:
+        if v is not None and v not in EVAL_TYPES:
+            raise ValueError(f"unknown eval_type {v!r}; choose one of {', '.join(EVAL_TYPES)}")
+        return v
+
+    @field_validator("datasets", mode="before")
+    @classmethod
+    def _datasets_list(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("limit")
+    @classmethod
+    def _limit_whole(cls, v: float | None) -> float | None:
+        if v is not None and v >= 1 and v != int(v):
+            raise ValueError("limit must be a whole number of samples, or a fraction below 1")
+        return v
+
+    # --- derived values -------------------------------------------------------------------------
+
+    @property
+    def display_model_name(self) -> str:
+        if self.model_id:
+            return self.model_id
+        name = (self.model or "model").rstrip("/")
+        return name.rsplit("/", 1)[-1]
+
+    def resolved_data_dir(self) -> Path | None:
+        if self.data_dir is not None:
+            return self.data_dir
+        env = os.environ.get("EVALSCOPE_DATA_DIR")
+        return Path(env) if env else None
+
+    def is_offline(self) -> bool:
+        return self.offline or os.environ.get("HF_HUB_OFFLINE", "") in ("1", "true", "TRUE", "yes")
+
+    def args_for(self, benchmark_name: str, *aliases: str) -> DatasetArgs:
+        for key in (benchmark_name, *aliases):
+            if key in self.dataset_args:
+                return self.dataset_args[key]
+        return DatasetArgs()
+
+    def public_dump(self) -> dict[str, Any]:
+        """The resolved config as written into reports and configs/: secrets are redacted."""
+        data = self.model_dump(mode="json")
+        if self.api_key is not None:
+            data["api_key"] = "***"
+        return data
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def load_task_config(obj: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> TaskConfig:
+    """Build a TaskConfig from an object, a dict, or a YAML/JSON file path; errors name the fix."""
+    if isinstance(obj, TaskConfig):
+        return obj
+    source = "config"
+    if isinstance(obj, (str, os.PathLike)):
+        path = Path(obj)
+        data = read_config_file(path)
+        source = str(path)
+    elif isinstance(obj, dict):
+        data = obj
+    else:
+        raise ConfigError(
+            f"Cannot build a TaskConfig from {type(obj).__name__}; pass a dict, a path or a TaskConfig."
+        )
+    return validate_config(data, source)
+
+
+def validate_config(data: dict[str, Any], source: str = "config") -> TaskConfig:
+    try:
+        return TaskConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, TaskConfig, source)) from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"Config file {path} does not exist.")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataFormatError(
+                str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
+            ) from None
+    elif suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+            raise DataFormatError(str(path), f"invalid YAML: {exc.problem}", line=line) from None
+    else:
+        raise ConfigError(f"Config file {path} must end in .yaml, .yml or .json.")
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config file {path} must hold a mapping of options, not {type(data).__name__}.")
+    return data
+
+
+def format_validation_error(exc: ValidationError, model: type[BaseModel], source: str) -> str:
+    """One readable line per problem; unknown keys get 'did you mean' suggestions."""
+    lines = [f"Invalid {source}:"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        if err["type"] == "extra_forbidden":
+            fields = _fields_at(model, err["loc"][:-1])
+            bad = str(err["loc"][-1])
+            guess = closest(bad, fields)
+            hint = f" Did you mean {guess[0]!r}?" if guess else ""
+            lines.append(f"  - unknown key {loc!r}.{hint} Valid keys: {', '.join(sorted(fields))}")
+        else:
+            lines.append(f"  - {loc}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the nested model that `loc` points into (dict keys are stepped over)."""
+    current: Any = model
+    i = 0
+    while i < len(loc) and isinstance(current, type) and issubclass(current, BaseModel):
+        field = current.model_fields.get(str(loc[i]))
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+        if current is not None and getattr(field.annotation, "__origin__", None) is dict:
+            i += 1  # dict[str, Model]: the next loc part is the user's key
+        i += 1
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,86 @@
+"""The data that flows through a run: samples in, model outputs out.
+
+A benchmark turns dataset records into `Sample`s; the engine renders them into `ChatMessage`s,
+asks a `Model` for `ModelOutput`s, and the benchmark scores them. These types are the contract
+between the core, engines and benchmark plugins, so they stay small and stable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evalscope.config import GenerationConfig
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Sample(BaseModel):
+    """One evaluation item, independent of where its record came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Stable id for display: the dataset's own id, else '<subset>/<index>'.")
+    input: str
+    target: str | list[str]
+    choices: list[str] | None = None
+    subset: str = "default"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ModelOutput(BaseModel):
+    """What a model returned for one request; `completions` has `n` entries."""
+
+    completions: list[str]
+    reasoning: list[str | None] = Field(default_factory=list)
+    usage: Usage | None = None
+    model: str | None = None
+    finish_reasons: list[str | None] = Field(default_factory=list)
+
+
+class GenerateRequest(BaseModel):
+    """A rendered request. Its content hash (with the model identity) is the cache key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    messages: list[ChatMessage]
+    config: GenerationConfig
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A model engines can query. Implementations live in plugins (API clients, local engines)."""
+
+    def identity(self) -> dict[str, Any]:
+        """What makes outputs of this model distinct (name, endpoint kind, ...); never a secret."""
+        ...
+
+    async def generate(self, request: GenerateRequest) -> ModelOutput:
+        """Answer one request. Raise `RetryableModelError` for faults worth retrying."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class ModelError(Exception):
+    """A request failed for good (bad request, auth): recorded on the sample, not retried."""
+
+
+class RetryableModelError(ModelError):
+    """A transient failure (429, 5xx, dropped connection, timeout): retried with backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

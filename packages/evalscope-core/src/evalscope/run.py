@@ -1,0 +1,90 @@
+"""`run_task`: validate, pick the backend through the registry, run it, write reports, tell plugins.
+
+Order matters for "bad input loses nothing": the backend's `prepare` validates everything
+(benchmark names, dataset files, model settings) *before* the run folder is created, so a typo
+never leaves a half-written output behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Protocol
+
+from evalscope.config import TaskConfig, load_task_config
+from evalscope.report import Report
+from evalscope.run_context import (
+    RunInfo,
+    atomic_write_json,
+    atomic_write_text,
+    call_lifecycle,
+    choose_run_dir,
+    setup_run_logging,
+)
+
+log = logging.getLogger("evalscope.run")
+
+
+class Backend(Protocol):
+    """An evaluation engine. `prepare` must not write anything; `run` writes into `run.run_dir`."""
+
+    def prepare(self, config: TaskConfig) -> Any: ...
+
+    def run(self, prepared: Any, run: RunInfo) -> list[Report]: ...
+
+
+class Reporter(Protocol):
+    def __call__(self, reports: list[Report], run: RunInfo, config: TaskConfig) -> None: ...
+
+
+def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> dict[str, Report]:
+    """Run an evaluation and return its reports keyed by dataset name (as EvalScope's run_task does)."""
+    from evalscope import registry
+
+    config = load_task_config(task_cfg)
+    backend_spec = registry.backends().resolve(config.backend)
+    backend: Backend = registry.load_impl(backend_spec)()
+    reporter_specs = (
+        [registry.reporters().resolve(n) for n in config.reporters]
+        if config.reporters is not None
+        else [s for s in registry.reporters().all() if s.default]
+    )
+    prepared = backend.prepare(config)
+
+    run_dir = choose_run_dir(config.work_dir, config.use_cache)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run = RunInfo(
+        run_dir=run_dir,
+        model_name=config.display_model_name,
+        backend=backend_spec.canonical_name,
+        benchmarks=list(config.datasets),
+    )
+    secret = config.api_key.get_secret_value() if config.api_key is not None else ""
+    handler = setup_run_logging(run.log_path, config.debug, [secret])
+    reports: list[Report] = []
+    error: BaseException | None = None
+    try:
+        import yaml
+
+        atomic_write_text(
+            run_dir / "configs" / "task_config.yaml", yaml.safe_dump(config.public_dump(), sort_keys=False)
+        )
+        log.info("run folder: %s", run_dir)
+        call_lifecycle("evalscope_on_run_start", run=run, config=config)
+        reports = backend.run(prepared, run)
+        for rep in reports:
+            atomic_write_json(run.report_path(rep.dataset_name), rep.model_dump(mode="json"))
+        for spec in reporter_specs:
+            try:
+                reporter: Reporter = registry.load_impl(spec)
+                reporter(reports, run, config)
+            except Exception:
+                log.exception("reporter %s failed; the reports are still on disk", spec.canonical_name)
+        return {rep.dataset_name: rep for rep in reports}
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        call_lifecycle("evalscope_on_run_end", run=run, reports=reports, error=error)
+        logging.getLogger("evalscope").removeHandler(handler)
+        handler.close()

@@ -1,0 +1,131 @@
+"""The run folder, logging, and lifecycle-hook dispatch shared by every backend.
+
+Layout (as EvalScope's, so its users find things where they expect):
+
+    <work_dir>/<YYYYmmdd_HHMMSS>/
+        configs/task_config.yaml     the resolved config, secrets redacted
+        logs/eval_log.log
+        predictions/<model>/<benchmark>.jsonl   raw model outputs, appended as they finish (the cache)
+        reviews/<model>/<benchmark>.jsonl       scored per-sample records
+        reports/<model>/<benchmark>.json        the aggregated Report
+
+With `use_cache=<folder>` that folder *is* the run folder: the run resumes in place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("evalscope")
+
+
+@dataclass
+class RunInfo:
+    """What lifecycle hooks learn about a run."""
+
+    run_dir: Path
+    model_name: str
+    backend: str
+    benchmarks: list[str] = field(default_factory=list)
+
+    @property
+    def timestamp(self) -> str:
+        return self.run_dir.name
+
+    def predictions_path(self, benchmark: str) -> Path:
+        return self.run_dir / "predictions" / _safe(self.model_name) / f"{_safe(benchmark)}.jsonl"
+
+    def reviews_path(self, benchmark: str) -> Path:
+        return self.run_dir / "reviews" / _safe(self.model_name) / f"{_safe(benchmark)}.jsonl"
+
+    def report_path(self, benchmark: str) -> Path:
+        return self.run_dir / "reports" / _safe(self.model_name) / f"{_safe(benchmark)}.json"
+
+    @property
+    def log_path(self) -> Path:
+        return self.run_dir / "logs" / "eval_log.log"
+
+
+def choose_run_dir(work_dir: Path, use_cache: Path | None) -> Path:
+    if use_cache is not None:
+        return use_cache
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    path = work_dir / stamp
+    i = 1
+    while path.exists():  # two runs in the same second must not share a folder
+        path = work_dir / f"{stamp}_{i}"
+        i += 1
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file + rename so readers never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+class SecretFilter(logging.Filter):
+    """Defence in depth: a secret that slips into a log message is replaced before it is written."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            msg = record.getMessage()
+            if any(s in msg for s in self.secrets):
+                for s in self.secrets:
+                    msg = msg.replace(s, "***")
+                record.msg, record.args = msg, None
+        return True
+
+
+def setup_run_logging(log_path: Path, debug: bool, secrets: list[str]) -> logging.Handler:
+    """Log to the run's file (always DEBUG if --debug, else INFO); returns the handler to remove later."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretFilter(secrets))
+    handler.setLevel(logging.DEBUG if debug else logging.INFO)
+    root = logging.getLogger("evalscope")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    for h in root.handlers:
+        if not any(isinstance(f, SecretFilter) for f in h.filters):
+            h.addFilter(SecretFilter(secrets))
+    return handler
+
+
+def call_lifecycle(hook_name: str, **kwargs: Any) -> None:
+    """Call every implementation of a lifecycle hook in isolation: one failure is logged, not raised."""
+    from evalscope.plugins import get_plugin_manager
+
+    hook = getattr(get_plugin_manager().hook, hook_name)
+    for impl in hook.get_hookimpls():
+        try:
+            impl.function(*(kwargs[name] for name in impl.argnames))
+        except Exception:
+            log.exception("plugin %r failed in %s; the run continues", impl.plugin_name, hook_name)
+
+
+def _safe(name: str) -> str:
+    return name.replace("/", "_").replace("\\", "_").replace(":", "_")

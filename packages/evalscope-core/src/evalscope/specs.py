@@ -1,0 +1,81 @@
+"""Registration records: what a plugin tells the core about the things it provides.
+
+Each spec is cheap metadata plus an `impl` string `"package.module:Attr"` that is imported only
+when the thing is used. Listing 300 benchmarks therefore imports none of their adapters, and a
+plugin whose implementation is broken still shows up in `evalscope list` (failing only on use).
+The registry fills in `plugin` (the registering plugin's name) so canonical names are
+`<plugin>/<name>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Short name, unique within its plugin (e.g. 'gsm8k').")
+    impl: str = Field(description="'package.module:Attr' imported lazily when the thing is used.")
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = Field(default=(), description="Other names that resolve to this one.")
+    plugin: str = Field(default="", description="Filled in by the registry: the registering plugin.")
+
+    @property
+    def canonical_name(self) -> str:
+        return f"{self.plugin}/{self.name}" if self.plugin else self.name
+
+
+class BenchmarkSpec(_Spec):
+    """A benchmark: declarative metadata the engine and `evalscope list` need without importing it."""
+
+    pretty_name: str = ""
+    dataset_id: str = Field(description="Hub dataset id (the real download path); a local path works too.")
+    subsets: tuple[str, ...] = ("default",)
+    default_subsets: tuple[str, ...] | None = Field(
+        default=None, description="Subsets evaluated when the user names none (all `subsets` if unset)."
+    )
+    eval_split: str = "test"
+    few_shot_split: str | None = None
+    few_shot_num: int = 0
+    metrics: tuple[str, ...] = ("acc",)
+    version: str = Field(
+        description="Bumped whenever prompts, splits or scoring change; recorded in reports."
+    )
+    paper_url: str = ""
+
+
+class ModelSpec(_Spec):
+    """A model family: `eval_types` are the `--eval-type` values it answers to."""
+
+    eval_types: tuple[str, ...] = ()
+
+
+class MetricSpec(_Spec):
+    """A per-sample metric `(prediction, reference, **kwargs) -> float`."""
+
+    higher_is_better: bool = True
+
+
+class BackendSpec(_Spec):
+    """An evaluation engine (`--backend`): native, opencompass, vlmeval, rag, ..."""
+
+
+class ReporterSpec(_Spec):
+    """Writes or shows finished reports (terminal table, JSON files, HTML, ...)."""
+
+    default: bool = Field(default=False, description="Used when the user selects no reporter explicitly.")
+
+
+class CommandSpec(_Spec):
+    """A CLI subcommand owned by a plugin: `impl` names a typer app (or click command)."""
+
+    help: str = ""
+
+
+def spec_dump(spec: _Spec) -> dict[str, Any]:
+    """JSON-friendly view for `evalscope list --json` and the plugin listing."""
+    return spec.model_dump(mode="json")

@@ -1,0 +1,72 @@
+"""The terminal table EvalScope users know (Model, Dataset, Metric, Category, Subset, Num, Score).
+
+Drawn by hand in the 'grid' style of the seed README so the core needs no tabulate/pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from evalscope.report import Report
+
+HEADERS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score")
+
+
+def report_rows(reports: Sequence[Report]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for rep in reports:
+        for metric in rep.metrics:
+            n_subsets = 0
+            for cat in metric.categories:
+                for sub in cat.subsets:
+                    n_subsets += 1
+                    rows.append(
+                        (
+                            rep.model_name,
+                            rep.dataset_name,
+                            metric.name,
+                            cat.name,
+                            sub.name,
+                            str(sub.num),
+                            _fmt(sub.score),
+                        )
+                    )
+            if n_subsets > 1:
+                rows.append(
+                    (
+                        rep.model_name,
+                        rep.dataset_name,
+                        metric.name,
+                        "-",
+                        "OVERALL",
+                        str(metric.num),
+                        _fmt(metric.score),
+                    )
+                )
+    return rows
+
+
+def render_table(reports: Sequence[Report]) -> str:
+    rows = report_rows(reports)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
+    numeric = {5, 6}
+
+    def line(ch: str) -> str:
+        return "+" + "+".join(ch * (w + 2) for w in widths) + "+"
+
+    def fmt(cells: Sequence[str]) -> str:
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True)):
+            out.append(" " + (c.rjust(w) if i in numeric else c.ljust(w)) + " ")
+        return "|" + "|".join(out) + "|"
+
+    parts = [line("-"), fmt(HEADERS), line("=")]
+    for r in rows:
+        parts += [fmt(r), line("-")]
+    if not rows:
+        parts.append(line("-"))
+    return "\n".join(parts)
+
+
+def _fmt(score: float) -> str:
+    return "nan" if score != score else f"{score:.4f}"

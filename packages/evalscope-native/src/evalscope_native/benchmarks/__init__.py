@@ -1,0 +1,1 @@
+"""Built-in benchmarks: each a spec in `catalog.py` plus a small adapter module."""

@@ -1,0 +1,1 @@
+"""The native engine: plan (validate + render), execute (async, cached, retried), score, report."""

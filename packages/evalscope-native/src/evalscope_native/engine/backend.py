@@ -1,0 +1,189 @@
+"""The native backend: run a plan's requests concurrently, cache each answer, score, aggregate.
+
+One asyncio loop serves all benchmarks of a run; `eval_batch_size` workers pull from a queue, so
+memory stays flat however many samples there are, and identical requests (same cache key) are
+sent once and shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from evalscope import registry
+from evalscope.config import TaskConfig
+from evalscope.contracts import Model, ModelOutput
+from evalscope.report import Report, SampleRecord, build_report
+from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
+
+from evalscope_native.engine.cache import PredictionCache, cache_key
+from evalscope_native.engine.plan import BenchmarkPlan, Item, Plan, build_plan
+from evalscope_native.engine.progress import progress_bar
+from evalscope_native.engine.retry import Outcome, call_with_retry
+from evalscope_native.models.reasoning import split_reasoning
+
+log = logging.getLogger("evalscope.native")
+
+
+@dataclass
+class Prepared:
+    plan: Plan
+    model: Model
+
+
+class NativeBackend:
+    def prepare(self, config: TaskConfig) -> Prepared:
+        plan = build_plan(config)
+        model_cls = registry.load_impl(plan.model_spec)
+        model: Model = model_cls(config)
+        identity = model.identity()
+        for bench in plan.benchmarks:
+            for item in bench.items:
+                item.key = cache_key(identity, item.request)
+        return Prepared(plan, model)
+
+    def run(self, prepared: Prepared, run: RunInfo) -> list[Report]:
+        return asyncio.run(self._run_all(prepared, run))
+
+    async def _run_all(self, prepared: Prepared, run: RunInfo) -> list[Report]:
+        reports = []
+        try:
+            for bench in prepared.plan.benchmarks:
+                reports.append(await self._run_benchmark(prepared, bench, run))
+        finally:
+            await prepared.model.aclose()
+        return reports
+
+    async def _run_benchmark(self, prepared: Prepared, bench: BenchmarkPlan, run: RunInfo) -> Report:
+        config = prepared.plan.config
+        name = bench.spec.name
+        cache = PredictionCache(run.predictions_path(name))
+        records: dict[int, SampleRecord] = {}
+        try:
+            todo = [it for it in bench.items if cache.get(it.key) is None]
+            cached = len(bench.items) - len(todo)
+            if cached:
+                log.info(
+                    "%s: %d of %d predictions reused from %s", name, cached, len(bench.items), cache.path
+                )
+            with progress_bar(
+                f"{bench.spec.pretty_name or name}", total=len(bench.items), done=cached
+            ) as advance:
+                for it in bench.items:
+                    out = cache.get(it.key)
+                    if out is not None:
+                        records[it.index] = self._score(bench, it, Outcome(out, 0))
+                if config.rerun_review:
+                    for it in todo:
+                        records[it.index] = self._score(
+                            bench, it, Outcome(None, 0, "no cached prediction to re-review (--rerun-review)")
+                        )
+                    todo = []
+
+                def done(item: Item, outcome: Outcome) -> None:
+                    rec = self._score(bench, item, outcome)
+                    records[item.index] = rec
+                    advance(1)
+                    call_lifecycle("evalscope_on_sample_done", run=run, record=rec)
+
+                await self._execute(prepared.model, config, todo, cache, done)
+        finally:
+            cache.close()
+        ordered = [records[it.index] for it in bench.items]
+        atomic_write_text(run.reviews_path(name), "".join(r.model_dump_json() + "\n" for r in ordered))
+        return build_report(
+            ordered,
+            name=bench.spec.canonical_name,
+            dataset_name=name,
+            pretty_name=bench.spec.pretty_name,
+            benchmark_version=bench.spec.version,
+            model_name=run.model_name,
+            metrics=bench.adapter.metrics,
+            category_of=bench.adapter.category_of,
+            subset_order=bench.subsets,
+            backend=run.backend,
+            config=config.public_dump(),
+        )
+
+    async def _execute(
+        self, model: Model, config: TaskConfig, todo: list[Item], cache: PredictionCache, done: Any
+    ) -> None:
+        if not todo:
+            return
+        queue: asyncio.Queue[Item] = asyncio.Queue()
+        for it in todo:
+            queue.put_nowait(it)
+        inflight: dict[str, asyncio.Future[Outcome]] = {}
+        rng = random.Random(config.seed)
+
+        async def worker() -> None:
+            while True:
+                try:
+                    item = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                shared = inflight.get(item.key)
+                if shared is not None:  # an identical request is already on its way
+                    done(item, await shared)
+                    continue
+                fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+                inflight[item.key] = fut
+                outcome = await call_with_retry(
+                    functools.partial(model.generate, item.request),
+                    config.retry,
+                    config.timeout,
+                    rng,
+                    label=item.sample.id,
+                )
+                if outcome.output is not None:
+                    cache.put(
+                        item.key, outcome.output, {"attempts": outcome.attempts, "sample": item.sample.id}
+                    )
+                fut.set_result(outcome)
+                done(item, outcome)
+
+        n = min(config.eval_batch_size, len(todo))
+        await asyncio.gather(*(worker() for _ in range(n)))
+
+    def _score(self, bench: BenchmarkPlan, item: Item, outcome: Outcome) -> SampleRecord:
+        sample = item.sample
+        rec = SampleRecord(
+            benchmark=bench.spec.name,
+            subset=sample.subset,
+            index=item.index,
+            id=sample.id,
+            cache_key=item.key,
+            input=list(item.request.messages),
+            target=sample.target,
+            choices=sample.choices,
+            attempts=outcome.attempts,
+            metadata=sample.metadata,
+        )
+        if outcome.output is None:
+            rec.error = outcome.error or "unknown error"
+            rec.scores = {m: 0.0 for m in bench.metric_fns}
+            return rec
+        output: ModelOutput = outcome.output
+        rec.usage = output.usage
+        answers, thoughts = [], []
+        for i, text in enumerate(output.completions or [""]):
+            answer, thinking = split_reasoning(text)
+            api_reasoning = output.reasoning[i] if i < len(output.reasoning) else None
+            answers.append(answer)
+            thoughts.append(api_reasoning or thinking)
+        rec.predictions = list(output.completions)
+        rec.prediction = output.completions[0] if output.completions else ""
+        rec.reasoning = thoughts[0]
+        extracted = [bench.adapter.extract_answer(a, sample) for a in answers]
+        rec.extracted = extracted[0]
+        scores: dict[str, float] = {}
+        for metric, fn in bench.metric_fns.items():
+            kwargs = bench.adapter.metric_kwargs.get(metric, {})
+            vals = [float(fn(e, sample, **kwargs)) for e in extracted]
+            scores[metric] = sum(vals) / len(vals)  # mean over the n completions
+        rec.scores = scores
+        return rec

@@ -1,0 +1,171 @@
+"""Planning: everything that can be wrong with the user's input is found here, before any output.
+
+The plan resolves the model family and every benchmark, loads and converts the data, renders every
+prompt and computes every cache key. Nothing is written and no model is called.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from evalscope import registry
+from evalscope.benchmark import Benchmark
+from evalscope.config import TaskConfig
+from evalscope.contracts import GenerateRequest, Sample
+from evalscope.datasets import DataSource, LoadedSplit, resolve_loader
+from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, EvalScopeError
+from evalscope.specs import BenchmarkSpec, ModelSpec
+
+
+@dataclass
+class Item:
+    index: int
+    sample: Sample
+    request: GenerateRequest
+    key: str = ""
+
+
+@dataclass
+class BenchmarkPlan:
+    spec: BenchmarkSpec
+    adapter: Benchmark
+    subsets: list[str]
+    items: list[Item]
+    metric_fns: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    config: TaskConfig
+    model_spec: ModelSpec
+    benchmarks: list[BenchmarkPlan] = field(default_factory=list)
+
+
+def resolve_model_spec(config: TaskConfig) -> ModelSpec:
+    from evalscope.plugins import get_plugin_manager
+
+    models = registry.models()
+    chosen = get_plugin_manager().hook.evalscope_resolve_model(config=config)
+    if chosen:
+        return models.resolve(chosen)
+    if config.model is None:
+        raise ConfigError(
+            "No model given.", hint="pass --model NAME (with --api-url for a service) or --model mock_llm"
+        )
+    explicit = config.model_args.get("model_type")
+    if explicit:
+        return models.resolve(str(explicit))
+    eval_type = config.eval_type
+    if eval_type is None:
+        eval_type = (
+            "mock_llm" if config.model == "mock_llm" else "service" if config.api_url else "checkpoint"
+        )
+    for spec in models.all():
+        if eval_type in spec.eval_types:
+            return spec
+    if eval_type in ("checkpoint", "llm_ckpt"):
+        raise ConfigError(
+            f"--model {config.model!r} with no --api-url means a local checkpoint, and no installed plugin "
+            "evaluates local checkpoints yet.",
+            hint="serve the model (e.g. vLLM) and pass --api-url http://host:port/v1 --eval-type service",
+        )
+    raise ConfigError(f"No installed model family handles eval_type {eval_type!r}.")
+
+
+def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Plan:
+    if not config.datasets:
+        raise ConfigError(
+            "No benchmark given.", hint="pass --datasets gsm8k arc (see `evalscope list benchmarks`)"
+        )
+    plan = Plan(config=config, model_spec=resolve_model_spec(config))
+    for name in config.datasets:
+        spec: BenchmarkSpec = registry.benchmarks().resolve(name)
+        args = config.args_for(name, spec.name, spec.canonical_name, *spec.aliases)
+        adapter_cls = registry.load_impl(spec)
+        adapter: Benchmark = adapter_cls(spec, args)
+        metric_fns = {m: registry.load_impl(registry.metrics().resolve(m)) for m in adapter.metrics}
+        subsets = adapter.subsets()
+        items: list[Item] = []
+        for subset in subsets:
+            items += _subset_items(config, adapter, subset, start=len(items))
+        plan.benchmarks.append(BenchmarkPlan(spec, adapter, subsets, items, metric_fns))
+    return plan
+
+
+def _source(config: TaskConfig, adapter: Benchmark, subset: str, split: str) -> DataSource:
+    return DataSource(
+        benchmark=adapter.name,
+        dataset_id=adapter.dataset_id,
+        subset=subset,
+        split=split,
+        data_dir=config.resolved_data_dir(),
+        offline=config.is_offline(),
+        hub=config.dataset_hub,
+    )
+
+
+def _samples(adapter: Benchmark, split: LoadedSplit, subset: str) -> list[Sample]:
+    out = []
+    for i, record in enumerate(split.records):
+        try:
+            out.append(adapter.record_to_sample(record, subset, i))
+        except KeyError as exc:
+            origin, line = split.where(i)
+            raise DataFormatError(
+                origin, f"record is missing field {exc.args[0]!r} needed by {adapter.name}", line=line
+            ) from None
+        except (TypeError, ValueError, IndexError) as exc:
+            origin, line = split.where(i)
+            raise DataFormatError(
+                origin, f"cannot read record for {adapter.name}: {exc}", line=line
+            ) from None
+    return out
+
+
+def _subset_items(config: TaskConfig, adapter: Benchmark, subset: str, start: int) -> list[Item]:
+    source = _source(config, adapter, subset, adapter.eval_split)
+    split = resolve_loader(source).load(source)
+    samples = _samples(adapter, split, subset)
+    if config.limit is not None:
+        n = int(config.limit) if config.limit >= 1 else math.ceil(config.limit * len(samples))
+        samples = samples[:n]
+    fewshot = _fewshot(config, adapter, subset)
+    items = []
+    for offset, sample in enumerate(samples):
+        messages = adapter.build_messages(sample, fewshot)
+        items.append(
+            Item(start + offset, sample, GenerateRequest(messages=messages, config=config.generation_config))
+        )
+    return items
+
+
+def _fewshot(config: TaskConfig, adapter: Benchmark, subset: str) -> list[Sample]:
+    k = adapter.few_shot_num
+    if k <= 0:
+        return []
+    split_name = adapter.few_shot_split
+    if split_name is None:
+        raise ConfigError(f"{adapter.name} has no few-shot split; set few_shot_num to 0.")
+    source = _source(config, adapter, subset, split_name)
+    try:
+        split = resolve_loader(source).load(source)
+    except DatasetNotFoundError as exc:
+        raise DatasetNotFoundError(
+            f"{adapter.name} is {k}-shot by default and needs its {split_name!r} split: {exc.message}",
+            hint=f"provide the {split_name} split, or evaluate zero-shot: "
+            f'--dataset-args \'{{"{adapter.name}": {{"few_shot_num": 0}}}}\'',
+        ) from None
+    pool = _samples(adapter, split, subset)
+    if len(pool) < k:
+        raise ConfigError(
+            f"{adapter.name}/{subset}: only {len(pool)} few-shot examples, {k} requested; lower few_shot_num."
+        )
+    if adapter.args.few_shot_random:
+        return random.Random(config.seed).sample(pool, k)
+    return pool[:k]
+
+
+__all__ = ["Plan", "BenchmarkPlan", "Item", "build_plan", "resolve_model_spec", "EvalScopeError"]
