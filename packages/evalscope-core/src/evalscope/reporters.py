@@ -15,7 +15,7 @@ def print_table(reports: list[Report], run: RunInfo, config: TaskConfig) -> None
     failed = sum(r.num_errors for r in reports)
     if failed:
         print(
-            f"{failed} sample(s) failed after retries and were scored 0; see the report's `errors` "
+            f"{failed} sample(s) have no valid prediction and were scored 0; see the report's `errors` "
             f"and {run.run_dir / 'reviews'}",
             file=sys.stderr,
         )

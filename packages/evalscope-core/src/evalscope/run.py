@@ -56,7 +56,7 @@ def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> 
     run = RunInfo(
         run_dir=run_dir,
         model_name=config.display_model_name,
-        backend=backend_spec.canonical_name,
+        backend=backend_spec.name,
         benchmarks=list(config.datasets),
     )
     secret = config.api_key.get_secret_value() if config.api_key is not None else ""

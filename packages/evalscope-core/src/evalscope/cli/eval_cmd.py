@@ -50,8 +50,9 @@ def parse_mapping(value: str | None, flag: str) -> dict[str, Any] | None:
                 f"{flag} expects JSON or key=value pairs separated by commas; cannot read {part!r}.",
                 hint=f"e.g. {flag} 'temperature=0.5,max_tokens=512' or {flag} '{{\"temperature\": 0.5}}'",
             )
+        literal = {"True": True, "False": False, "None": None}  # Python spellings EvalScope users type
         try:
-            out[key.strip()] = json.loads(raw)
+            out[key.strip()] = literal[raw.strip()] if raw.strip() in literal else json.loads(raw)
         except json.JSONDecodeError:
             out[key.strip()] = raw
     return out
@@ -135,7 +136,19 @@ def command(
             if eval_config.strip().startswith("{")
             else eval_config
         )
-    data.update({k: v for k, v in given.items() if v is not None})
+    for key, value in given.items():
+        if value is None:
+            continue
+        if key in ("dataset_args", "generation_config", "model_args") and isinstance(data.get(key), dict):
+            # flags refine the file's settings instead of replacing the whole mapping
+            merged = dict(data[key])
+            for sub, sub_value in value.items():
+                if isinstance(merged.get(sub), dict) and isinstance(sub_value, dict):
+                    merged[sub] = {**merged[sub], **sub_value}
+                else:
+                    merged[sub] = sub_value
+            value = merged
+        data[key] = value
     task = validate_config(data, source="command line" if config is None else f"{config} + command line")
     reports = run_task(task)
     failed = sum(r.num_errors for r in reports.values())

@@ -64,7 +64,7 @@ class LazyGroup(TyperGroup):
         if dist is not None:
             raise UsageError(
                 f"`evalscope {cmd_name}` is provided by the {dist} plugin, which is not installed.\n"
-                f"Install it with: pip install {dist}   (or: pip install 'evalscope[{cmd_name}]')"
+                f"Install it with: pip install {dist}"
             )
         return None
 

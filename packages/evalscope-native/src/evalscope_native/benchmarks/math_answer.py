@@ -58,7 +58,8 @@ def extract_answer(text: str) -> str:
 def normalize(answer: str) -> str:
     """Drop what does not change a numeric answer: $, units in \\text{}, thousands commas, spaces."""
     s = answer.strip()
-    s = re.sub(r"\\text\{.*?\}", "", s)
+    s = re.sub(r"\\text\{\s*([-\d.,/]+)\s*\}", r"\1", s)  # \text{18} is the answer itself
+    s = re.sub(r"\\text\{.*?\}", "", s)  # \text{ dollars} is a unit
     s = re.sub(r"\\(?:mbox|mathrm)\{.*?\}", "", s)
     s = s.replace("\\$", "").replace("$", "").replace("\\%", "%").replace("\\!", "")
     s = s.replace("dfrac", "frac").replace("tfrac", "frac")

@@ -38,7 +38,10 @@ def candidate_roots(source: DataSource) -> list[Path]:
 def find_split_files(root: Path, subset: str, split: str) -> list[Path]:
     if root.is_file():
         return [root]
-    for folder in (root / subset, root) if subset else (root,):
+    flat = not any(p.is_dir() for p in root.iterdir())
+    # The folder itself is read only in a flat layout (<folder>/<split>.jsonl): a subset missing from a
+    # per-subset layout must fail, not silently read another file.
+    for folder in (root / subset, root) if subset and flat else (root / subset,) if subset else (root,):
         if not folder.is_dir():
             continue
         exact = [

@@ -17,6 +17,7 @@ from typing import Any
 from evalscope import registry
 from evalscope.config import TaskConfig
 from evalscope.contracts import Model, ModelOutput
+from evalscope.errors import ConfigError
 from evalscope.report import Report, SampleRecord, build_report
 from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
 
@@ -37,6 +38,11 @@ class Prepared:
 
 class NativeBackend:
     def prepare(self, config: TaskConfig) -> Prepared:
+        if config.rerun_review and (config.use_cache is None or not config.use_cache.is_dir()):
+            raise ConfigError(
+                "--rerun-review re-scores the predictions of an earlier run, so it needs that run's folder.",
+                hint="add --use-cache outputs/<timestamp> (an existing run folder)",
+            )
         plan = build_plan(config)
         model_cls = registry.load_impl(plan.model_spec)
         model: Model = model_cls(config)
@@ -66,6 +72,14 @@ class NativeBackend:
         try:
             todo = [it for it in bench.items if cache.get(it.key) is None]
             cached = len(bench.items) - len(todo)
+            log.info(
+                "%s (v%s): %d samples in %d subset(s), %d to request",
+                name,
+                bench.spec.version,
+                len(bench.items),
+                len(bench.subsets),
+                len(todo),
+            )
             if cached:
                 log.info(
                     "%s: %d of %d predictions reused from %s", name, cached, len(bench.items), cache.path
@@ -77,15 +91,21 @@ class NativeBackend:
                     out = cache.get(it.key)
                     if out is not None:
                         records[it.index] = self._score(bench, it, Outcome(out, 0))
+                        call_lifecycle("evalscope_on_sample_done", run=run, record=records[it.index])
                 if config.rerun_review:
                     for it in todo:
                         records[it.index] = self._score(
                             bench, it, Outcome(None, 0, "no cached prediction to re-review (--rerun-review)")
                         )
+                        call_lifecycle("evalscope_on_sample_done", run=run, record=records[it.index])
                     todo = []
 
                 def done(item: Item, outcome: Outcome) -> None:
                     rec = self._score(bench, item, outcome)
+                    if rec.error:
+                        log.warning(
+                            "%s %s failed after %d attempt(s): %s", name, rec.id, rec.attempts, rec.error
+                        )
                     records[item.index] = rec
                     advance(1)
                     call_lifecycle("evalscope_on_sample_done", run=run, record=rec)
@@ -95,7 +115,7 @@ class NativeBackend:
             cache.close()
         ordered = [records[it.index] for it in bench.items]
         atomic_write_text(run.reviews_path(name), "".join(r.model_dump_json() + "\n" for r in ordered))
-        return build_report(
+        report = build_report(
             ordered,
             name=bench.spec.canonical_name,
             dataset_name=name,
@@ -108,6 +128,15 @@ class NativeBackend:
             backend=run.backend,
             config=config.public_dump(),
         )
+        log.info(
+            "%s: %s = %.4f over %d samples, %d failed",
+            name,
+            report.metrics[0].name if report.metrics else "-",
+            report.score() if report.metrics else float("nan"),
+            report.num_samples,
+            report.num_errors,
+        )
+        return report
 
     async def _execute(
         self, model: Model, config: TaskConfig, todo: list[Item], cache: PredictionCache, done: Any

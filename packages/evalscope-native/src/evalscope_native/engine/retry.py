@@ -1,4 +1,4 @@
-"""Retry one request with exponential backoff and full jitter, honouring `Retry-After`.
+"""Retry one request with exponential backoff and jitter (uniform in [d/2, d]), honouring `Retry-After`.
 
 Bounded twice: by `max_retries` and by `max_total_s` for the whole sample, so a dead service
 turns into recorded failures instead of a run that never ends.

@@ -1,0 +1,100 @@
+"""Registries and the plugin manager, with in-process plugins (no other distribution needed)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+from evalscope import registry
+from evalscope.errors import AmbiguousNameError, UnknownNameError
+from evalscope.hookspecs import hookimpl
+from evalscope.plugins import plugin_infos, register_plugin, reset_plugins
+from evalscope.run_context import call_lifecycle
+from evalscope.specs import BenchmarkSpec
+
+
+def _bench(name: str, **kw: object) -> BenchmarkSpec:
+    return BenchmarkSpec(name=name, impl="x:y", dataset_id="d", version="1", **kw)  # type: ignore[arg-type]
+
+
+class _PluginA:
+    @hookimpl
+    def evalscope_register_benchmarks(self) -> list[BenchmarkSpec]:
+        return [_bench("alpha", aliases=("first",)), _bench("shared")]
+
+
+class _PluginB:
+    @hookimpl
+    def evalscope_register_benchmarks(self) -> list[BenchmarkSpec]:
+        return [_bench("beta"), _bench("shared")]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plugins() -> Iterator[None]:
+    reset_plugins()
+    yield
+    reset_plugins()
+
+
+def test_canonical_bare_and_alias_names() -> None:
+    register_plugin(_PluginA(), "pa")
+    register_plugin(_PluginB(), "pb")
+    reg = registry.benchmarks()
+    assert reg.resolve("alpha").canonical_name == "pa/alpha"
+    assert reg.resolve("first").canonical_name == "pa/alpha"
+    assert reg.resolve("pb/shared").plugin == "pb"
+    with pytest.raises(AmbiguousNameError) as err:
+        reg.resolve("shared")
+    assert "pa/shared" in str(err.value) and "pb/shared" in str(err.value)
+    with pytest.raises(UnknownNameError) as unk:
+        reg.resolve("alpah")
+    assert "pa/alpha" in unk.value.suggestions
+
+
+def test_misspelled_hook_is_rejected_with_a_suggestion() -> None:
+    class Misspelled:
+        @hookimpl
+        def evalscope_register_benchmark(self) -> list[BenchmarkSpec]:
+            return [_bench("never")]
+
+    info = register_plugin(Misspelled(), "typo")
+    register_plugin(_PluginA(), "pa")
+    assert info.error is not None and "evalscope_register_benchmarks" in info.error
+    names = registry.benchmarks().names()
+    assert "pa/alpha" in names and not any(n.endswith("never") for n in names)
+
+
+def test_broken_registration_hook_loses_only_its_own_specs() -> None:
+    class Broken:
+        @hookimpl
+        def evalscope_register_benchmarks(self) -> list[BenchmarkSpec]:
+            raise RuntimeError("boom")
+
+    register_plugin(Broken(), "broken")
+    register_plugin(_PluginA(), "pa")
+    assert "pa/alpha" in registry.benchmarks().names()
+    broken = next(i for i in plugin_infos() if i.name == "broken")
+    assert broken.error is not None and "boom" in broken.error
+
+
+def test_lifecycle_hooks_are_isolated(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[str] = []
+
+    class Bad:
+        @hookimpl
+        def evalscope_on_run_end(self, run: object, reports: list[object], error: object) -> None:
+            raise ValueError("reporter exploded")
+
+    class Good:
+        @hookimpl
+        def evalscope_on_run_end(self, run: object) -> None:  # a subset of the arguments is fine
+            seen.append("good")
+
+    register_plugin(Bad(), "bad")
+    register_plugin(Good(), "good")
+    with caplog.at_level(logging.ERROR, logger="evalscope"):
+        call_lifecycle("evalscope_on_run_end", run=SimpleNamespace(), reports=[], error=None)
+    assert seen == ["good"]
+    assert "reporter exploded" in caplog.text and "'bad'" in caplog.text

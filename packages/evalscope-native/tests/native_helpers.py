@@ -1,0 +1,39 @@
+"""Helpers for the native package's tests (importable: pytest's `pythonpath` names this folder)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[3]
+DATA_DIR = Path(os.environ.get("EVALSCOPE_DATA_DIR") or REPO.parent / "shared" / "data")
+GSM8K_SUFFIX = "\nPlease reason step by step, and put your final answer within \\boxed{}."
+
+
+def gsm8k_target(row: dict[str, Any]) -> str:
+    return str(row["answer"].split("####")[-1].strip())
+
+
+def gsm8k_table(rows: list[dict[str, Any]], wrong: set[int]) -> list[dict[str, str]]:
+    """Answer every question: right (as the target) unless its index is in `wrong`.
+
+    Keys are the whole rendered zero-shot prompt, so one question never matches another's entry.
+    """
+    entries = []
+    for i, row in enumerate(rows):
+        target = gsm8k_target(row)
+        # Clearly wrong: EvalScope compares numbers with rel_tol=1e-4, so 95201 would count for 95200.
+        answer = target if i not in wrong else str(int(target.replace(",", "")) * 2 + 7)
+        entries.append(
+            {
+                "contains": row["question"] + GSM8K_SUFFIX,
+                "reply": f"Step by step... so the answer is \\boxed{{{answer}}}.",
+            }
+        )
+    return entries
+
+
+def evalscope_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "evalscope.cli.main", *args]

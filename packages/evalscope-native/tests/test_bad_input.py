@@ -1,0 +1,178 @@
+"""Bad input: a clear message, exit code 2, the closest valid name, and no half-written output."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from native_helpers import evalscope_cmd
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(evalscope_cmd(*args), env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def _assert_nothing_written(work: Path) -> None:
+    assert not work.exists() or not any(work.iterdir()), list(work.rglob("*"))
+
+
+def test_unknown_benchmark_suggests_closest(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    work = tmp_path / "out"
+    res = _run(
+        ["eval", "--model", "mock_llm", "--datasets", "gsm8", "--work-dir", str(work)], cli_env, tmp_path
+    )
+    assert res.returncode == 2, res.stderr
+    assert "Unknown benchmark 'gsm8'" in res.stderr and "gsm8k" in res.stderr
+    assert "Traceback" not in res.stderr
+    _assert_nothing_written(work)
+
+
+def test_unknown_model_family_suggests_closest(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    work = tmp_path / "out"
+    res = _run(
+        [
+            "eval",
+            "--model",
+            "m",
+            "--model-args",
+            '{"model_type": "opena_api"}',
+            "--datasets",
+            "arc",
+            "--work-dir",
+            str(work),
+        ],
+        cli_env,
+        tmp_path,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "Unknown model 'opena_api'" in res.stderr and "openai_api" in res.stderr
+    _assert_nothing_written(work)
+
+
+def test_unknown_config_key_in_yaml(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    work = tmp_path / "out"
+    cfg = tmp_path / "task.yaml"
+    cfg.write_text(f"model: mock_llm\ndatsets: [arc]\nwork_dir: {work}\n")
+    res = _run(["eval", "--config", str(cfg)], cli_env, tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "unknown key 'datsets'" in res.stderr and "Did you mean 'datasets'?" in res.stderr
+    _assert_nothing_written(work)
+
+
+def test_unknown_flag_suggests_closest(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    res = _run(["eval", "--model", "mock_llm", "--datsets", "arc"], cli_env, tmp_path)
+    assert res.returncode == 2
+    assert "--datasets" in res.stderr
+
+
+def test_bad_json_in_dataset_args_names_the_flag(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    work = tmp_path / "out"
+    res = _run(
+        [
+            "eval",
+            "--model",
+            "mock_llm",
+            "--datasets",
+            "arc",
+            "--dataset-args",
+            '{"arc": {few_shot_num: 1}}',
+            "--work-dir",
+            str(work),
+        ],
+        cli_env,
+        tmp_path,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "--dataset-args is not valid JSON" in res.stderr
+    _assert_nothing_written(work)
+
+
+def test_malformed_jsonl_names_file_and_line(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    data = tmp_path / "arc_local" / "ARC-Easy"
+    data.mkdir(parents=True)
+    good = '{"id": "q1", "question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]}, "answerKey": "A"}'
+    (data / "test.jsonl").write_text(good + "\n" + good + "\n" + '{"id": "q3", "question": "broken\n')
+    work = tmp_path / "out"
+    args = '{"arc": {"dataset_id": "%s", "subset_list": ["ARC-Easy"]}}' % (tmp_path / "arc_local")
+    res = _run(
+        ["eval", "--model", "mock_llm", "--datasets", "arc", "--dataset-args", args, "--work-dir", str(work)],
+        cli_env,
+        tmp_path,
+    )
+    assert res.returncode == 2, res.stderr
+    assert f"{data / 'test.jsonl'}:3: invalid JSON" in res.stderr
+    _assert_nothing_written(work)
+
+
+def test_record_missing_a_field_names_file_line_and_field(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    data = tmp_path / "arc_local" / "ARC-Easy"
+    data.mkdir(parents=True)
+    good = '{"id": "q1", "question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]}, "answerKey": "A"}'
+    (data / "test.jsonl").write_text(
+        good + "\n\n" + '{"id": "q2", "choices": {"text": ["a"]}, "answerKey": "A"}\n'
+    )
+    work = tmp_path / "out"
+    args = '{"arc": {"dataset_id": "%s", "subset_list": ["ARC-Easy"]}}' % (tmp_path / "arc_local")
+    res = _run(
+        ["eval", "--model", "mock_llm", "--datasets", "arc", "--dataset-args", args, "--work-dir", str(work)],
+        cli_env,
+        tmp_path,
+    )
+    assert res.returncode == 2, res.stderr
+    assert f"{data / 'test.jsonl'}:3: record is missing field 'question'" in res.stderr
+    _assert_nothing_written(work)
+
+
+def test_malformed_csv_names_file_and_line(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    folder = tmp_path / "gsm_local" / "main"
+    folder.mkdir(parents=True)
+    (folder / "test.csv").write_text('question,answer\n"What is 1+1?","#### 2"\n"Too","many","fields"\n')
+    work = tmp_path / "out"
+    args = '{"gsm8k": {"dataset_id": "%s", "few_shot_num": 0}}' % (tmp_path / "gsm_local")
+    res = _run(
+        [
+            "eval",
+            "--model",
+            "mock_llm",
+            "--datasets",
+            "gsm8k",
+            "--dataset-args",
+            args,
+            "--work-dir",
+            str(work),
+        ],
+        cli_env,
+        tmp_path,
+    )
+    assert res.returncode == 2, res.stderr
+    assert f"{folder / 'test.csv'}:3:" in res.stderr
+    _assert_nothing_written(work)
+
+
+def test_offline_without_local_copy_fails_at_once_naming_paths(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    env = dict(cli_env)
+    env["EVALSCOPE_DATA_DIR"] = str(tmp_path / "empty")
+    env["HF_HUB_OFFLINE"] = "1"
+    work = tmp_path / "out"
+    res = _run(["eval", "--model", "mock_llm", "--datasets", "arc", "--work-dir", str(work)], env, tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert (
+        "Offline and no local copy of 'arc'" in res.stderr and str(tmp_path / "empty" / "arc") in res.stderr
+    )
+    _assert_nothing_written(work)
+
+
+def test_gsm8k_few_shot_without_train_split_says_how_to_go_zero_shot(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    work = tmp_path / "out"
+    res = _run(
+        ["eval", "--model", "mock_llm", "--datasets", "gsm8k", "--offline", "--work-dir", str(work)],
+        cli_env,
+        tmp_path,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "needs its 'train' split" in res.stderr and '"few_shot_num": 0' in res.stderr
+    _assert_nothing_written(work)
