@@ -87,40 +87,49 @@ def test_bad_json_in_dataset_args_names_the_flag(tmp_path: Path, cli_env: dict[s
     _assert_nothing_written(work)
 
 
-def test_malformed_jsonl_names_file_and_line(tmp_path: Path, cli_env: dict[str, str]) -> None:
+GOOD_ARC = (
+    '{"id": "q1", "question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]}, "answerKey": "A"}'
+)
+
+
+def _eval_local_arc(
+    tmp_path: Path, env: dict[str, str], text: str
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Evaluate ARC-Easy from a local folder holding `text` as test.jsonl; returns (file, result)."""
     data = tmp_path / "arc_local" / "ARC-Easy"
     data.mkdir(parents=True)
-    good = '{"id": "q1", "question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]}, "answerKey": "A"}'
-    (data / "test.jsonl").write_text(good + "\n" + good + "\n" + '{"id": "q3", "question": "broken\n')
-    work = tmp_path / "out"
+    (data / "test.jsonl").write_text(text)
     args = '{"arc": {"dataset_id": "%s", "subset_list": ["ARC-Easy"]}}' % (tmp_path / "arc_local")
-    res = _run(
-        ["eval", "--model", "mock_llm", "--datasets", "arc", "--dataset-args", args, "--work-dir", str(work)],
-        cli_env,
-        tmp_path,
+    cmd = [
+        "eval",
+        "--model",
+        "mock_llm",
+        "--datasets",
+        "arc",
+        "--dataset-args",
+        args,
+        "--work-dir",
+        str(tmp_path / "out"),
+    ]
+    return data / "test.jsonl", _run(cmd, env, tmp_path)
+
+
+def test_malformed_jsonl_names_file_and_line(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    path, res = _eval_local_arc(
+        tmp_path, cli_env, GOOD_ARC + "\n" + GOOD_ARC + "\n" + '{"id": "q3", "question": "broken\n'
     )
     assert res.returncode == 2, res.stderr
-    assert f"{data / 'test.jsonl'}:3: invalid JSON" in res.stderr
-    _assert_nothing_written(work)
+    assert f"{path}:3: invalid JSON" in res.stderr
+    _assert_nothing_written(tmp_path / "out")
 
 
 def test_record_missing_a_field_names_file_line_and_field(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    data = tmp_path / "arc_local" / "ARC-Easy"
-    data.mkdir(parents=True)
-    good = '{"id": "q1", "question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]}, "answerKey": "A"}'
-    (data / "test.jsonl").write_text(
-        good + "\n\n" + '{"id": "q2", "choices": {"text": ["a"]}, "answerKey": "A"}\n'
-    )
-    work = tmp_path / "out"
-    args = '{"arc": {"dataset_id": "%s", "subset_list": ["ARC-Easy"]}}' % (tmp_path / "arc_local")
-    res = _run(
-        ["eval", "--model", "mock_llm", "--datasets", "arc", "--dataset-args", args, "--work-dir", str(work)],
-        cli_env,
-        tmp_path,
+    path, res = _eval_local_arc(
+        tmp_path, cli_env, GOOD_ARC + "\n\n" + '{"id": "q2", "choices": {"text": ["a"]}, "answerKey": "A"}\n'
     )
     assert res.returncode == 2, res.stderr
-    assert f"{data / 'test.jsonl'}:3: record is missing field 'question'" in res.stderr
-    _assert_nothing_written(work)
+    assert f"{path}:3: record is missing field 'question'" in res.stderr
+    _assert_nothing_written(tmp_path / "out")
 
 
 def test_malformed_csv_names_file_and_line(tmp_path: Path, cli_env: dict[str, str]) -> None:

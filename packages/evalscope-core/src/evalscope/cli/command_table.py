@@ -74,6 +74,14 @@ def _cache_path() -> Path:
     return Path(root) / "commands.json"
 
 
+def forget_plugin_commands() -> None:
+    """Drop the cache (a plugin edited in place, without reinstalling, may have changed its commands)."""
+    try:
+        _cache_path().unlink()
+    except OSError:
+        pass
+
+
 def plugin_commands() -> dict[str, CommandEntry]:
     """Plugin-owned commands, from the disk cache when the installed plugins have not changed."""
     fingerprint = plugin_fingerprint()

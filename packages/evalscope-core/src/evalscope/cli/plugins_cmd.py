@@ -13,7 +13,10 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions
 def command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Show installed plugins, their versions, what each registers, and load errors."""
     from evalscope import registry
+    from evalscope.cli.command_table import forget_plugin_commands
     from evalscope.plugins import plugin_infos
+
+    forget_plugin_commands()  # `evalscope plugins` is also how to refresh the `--help` command list
 
     for kind in registry.KINDS:  # building every registry fills in what each plugin registered
         registry.get_registry(kind)

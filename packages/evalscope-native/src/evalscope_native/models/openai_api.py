@@ -7,12 +7,14 @@ kinds: `RetryableModelError` (429, 5xx, 408/409, dropped connections, timeouts) 
 The API key lives only in the client object; `identity()` never includes it.
 
 HTTP transport: aiohttp under the SDK (`openai.DefaultAioHttpClient`, the `openai[aiohttp]` extra),
-because the SDK's default httpx pool costs more per request than everything else the engine does:
-against a zero-latency server at 64 concurrent requests on 2 cores, the SDK reaches ~970 requests/s
-on aiohttp against ~530 on its default httpx client (`benchmarks/bench_http_clients.py`). Errors
-raised by aiohttp are translated by that transport into httpx exceptions, which the SDK turns into
-the same `APIConnectionError`/`APITimeoutError`/`APIStatusError` as before. `model_args.http_client:
-httpx` selects the SDK's default httpx client instead (a fallback for an unusual proxy or server).
+because with the SDK's httpx client the HTTP layer, not the engine, bounds samples/s: against a
+zero-latency server at 64 concurrent requests on 2 cores the SDK reached ~970 requests/s on
+aiohttp and 530-670 on httpx, whatever the pool size or number of clients, and a whole run_task
+1.5-2x the samples/s (`benchmarks/bench_http_clients.py`, `benchmarks/bench_throughput.py`). The
+transport translates aiohttp's errors into httpx ones, which the SDK turns into the usual
+`APIConnectionError`/`APITimeoutError`/`APIStatusError` (a dropped connection arrives as a timeout:
+`_root_cause` names what really happened). `model_args.http_client: httpx` selects the SDK's own
+httpx client instead, a fallback for an unusual proxy or server.
 """
 
 from __future__ import annotations
@@ -231,7 +233,7 @@ def _error_message(exc: Any) -> str:
 
 
 def _root_cause(exc: BaseException) -> str:
-    """ " (ServerDisconnectedError: Server disconnected)": what the transport really saw, or "".
+    """What the transport really saw, e.g. ` (ServerDisconnectedError: Server disconnected)`, or "".
 
     The SDK's messages are generic, and the aiohttp transport reports a dropped connection as a
     timeout, so the innermost cause is what tells a stalled server from a dropped connection.
