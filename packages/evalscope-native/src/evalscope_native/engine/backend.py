@@ -157,9 +157,9 @@ class NativeBackend:
                     return
                 shared = inflight.get(item.key)
                 if shared is not None:  # an identical request is already on its way
-                    done(item, await shared)
+                    loop.call_soon(done, item, await shared)
                     continue
-                fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+                fut: asyncio.Future[Outcome] = loop.create_future()
                 inflight[item.key] = fut
                 outcome = await call_with_retry(
                     functools.partial(model.generate, item.request),
@@ -173,10 +173,14 @@ class NativeBackend:
                         item.key, outcome.output, {"attempts": outcome.attempts, "sample": item.sample.id}
                     )
                 fut.set_result(outcome)
-                done(item, outcome)
+                # Scoring and bookkeeping run on a later loop turn, after this worker has sent its next
+                # request: when a wave of answers arrives together, no request waits for another's scoring.
+                loop.call_soon(done, item, outcome)
 
+        loop = asyncio.get_running_loop()
         n = min(config.eval_batch_size, len(todo))
         await asyncio.gather(*(worker() for _ in range(n)))
+        await asyncio.sleep(0)  # let the last scheduled `done` callbacks run
 
     def _score(self, bench: BenchmarkPlan, item: Item, outcome: Outcome) -> SampleRecord:
         sample = item.sample

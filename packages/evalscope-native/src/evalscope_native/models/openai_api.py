@@ -98,17 +98,32 @@ class OpenAIModel:
         params = _params(request.config)
         if self.stream:
             return await self._chat_stream(messages, params, request.config.n)
-        resp = await self._client.chat.completions.create(model=self.model, messages=messages, **params)
-        if not resp.choices:
-            raise RetryableModelError("the service returned no choices")
-        choices = sorted(resp.choices, key=lambda c: c.index)
+        data = await self._post("/chat/completions", {"model": self.model, "messages": messages}, params)
+        choices = _choices(data)
         return ModelOutput(
-            completions=[c.message.content or "" for c in choices],
-            reasoning=[getattr(c.message, "reasoning_content", None) for c in choices],
-            finish_reasons=[c.finish_reason for c in choices],
-            usage=_usage(resp.usage),
-            model=resp.model,
+            completions=[(c.get("message") or {}).get("content") or "" for c in choices],
+            reasoning=[(c.get("message") or {}).get("reasoning_content") for c in choices],
+            finish_reasons=[c.get("finish_reason") for c in choices],
+            usage=_usage_dict(data.get("usage")),
+            model=data.get("model"),
         )
+
+    async def _post(self, path: str, body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """POST through the SDK (its transport, auth, error types) but keep the JSON as a dict.
+
+        Why not `chat.completions.create`: its request-parameter processing and pydantic response
+        models cost ~1 ms of CPU per request, which on 2 cores is what bounded the engine's latency
+        ratio and throughput (`benchmarks/bench_latency.py`). The wire format is the same.
+        """
+        payload = {
+            **body,
+            **{k: v for k, v in params.items() if k != "extra_body"},
+            **params.get("extra_body", {}),
+        }
+        data = await self._client.post(path, body=payload, cast_to=object)
+        if not isinstance(data, dict):
+            raise RetryableModelError(f"the service answered with {type(data).__name__}, not a JSON object")
+        return data
 
     async def _chat_stream(
         self, messages: list[dict[str, str]], params: dict[str, Any], n: int
@@ -145,19 +160,32 @@ class OpenAIModel:
         )
 
     async def _completions(self, request: GenerateRequest) -> ModelOutput:
-        prompt = _plain_prompt(request.messages)
-        resp = await self._client.completions.create(
-            model=self.model, prompt=prompt, **_params(request.config)
-        )
-        if not resp.choices:
-            raise RetryableModelError("the service returned no choices")
-        choices = sorted(resp.choices, key=lambda c: c.index)
+        body = {"model": self.model, "prompt": _plain_prompt(request.messages)}
+        data = await self._post("/completions", body, _params(request.config))
+        choices = _choices(data)
         return ModelOutput(
-            completions=[c.text for c in choices],
-            finish_reasons=[c.finish_reason for c in choices],
-            usage=_usage(resp.usage),
-            model=resp.model,
+            completions=[c.get("text") or "" for c in choices],
+            finish_reasons=[c.get("finish_reason") for c in choices],
+            usage=_usage_dict(data.get("usage")),
+            model=data.get("model"),
         )
+
+
+def _choices(data: dict[str, Any]) -> list[dict[str, Any]]:
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise RetryableModelError("the service returned no choices")
+    return sorted((c for c in choices if isinstance(c, dict)), key=lambda c: c.get("index") or 0)
+
+
+def _usage_dict(u: Any) -> Usage | None:
+    if not isinstance(u, dict):
+        return None
+    return Usage(
+        prompt_tokens=u.get("prompt_tokens") or 0,
+        completion_tokens=u.get("completion_tokens") or 0,
+        total_tokens=u.get("total_tokens") or 0,
+    )
 
 
 def _http_client(transport: str, concurrency: int, timeout: Any) -> Any:
