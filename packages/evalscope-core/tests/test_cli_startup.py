@@ -16,6 +16,8 @@ HEAVY = (
     "numpy",
     "pandas",
     "httpx",
+    "httpx2",
+    "aiohttp",
     "pyarrow",
     "pydantic",
     "pluggy",
