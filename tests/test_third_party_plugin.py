@@ -195,13 +195,34 @@ def evalscope_register_benchmark():
 '''
 
 
+def install_tiny_plugin(tmp_path: Path, name: str, module_code: str) -> Path:
+    """Build and pip-install a one-module plugin named `name` (module evalscope_<name>); returns its site."""
+    project = tmp_path / f"evalscope-{name}-plugin"
+    (project / "src" / f"evalscope_{name}").mkdir(parents=True)
+    pyproject = TYPO_PYPROJECT.replace("typo", name)
+    (project / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    (project / "src" / f"evalscope_{name}" / "__init__.py").write_text(module_code, encoding="utf-8")
+    site = tmp_path / f"{name}-site"
+    pip_install(project, site)
+    return site
+
+
+def test_plugin_that_fails_to_import_is_listed_with_its_error(example_site: Path, tmp_path: Path) -> None:
+    broken_site = install_tiny_plugin(tmp_path, "broken", "import evalscope_no_such_dependency\n")
+    cli = partial(evalscope, sites=[example_site, broken_site], cache=tmp_path / "cache", cwd=tmp_path)
+    infos = {i["name"]: i for i in json.loads(ok(cli("plugins", "--json")))}
+    assert infos["broken"]["distribution"] == "evalscope-broken-plugin"
+    assert (
+        "ModuleNotFoundError" in infos["broken"]["error"]
+        and "evalscope_no_such_dependency" in infos["broken"]["error"]
+    )
+    assert infos["example"]["error"] is None and infos["native"]["error"] is None
+    listing = ok(cli("list", "benchmarks"))
+    assert "example/capitals" in listing and "native/gsm8k" in listing
+
+
 def test_misspelled_hook_is_reported_and_isolated(example_site: Path, tmp_path: Path) -> None:
-    project = tmp_path / "evalscope-typo-plugin"
-    (project / "src" / "evalscope_typo").mkdir(parents=True)
-    (project / "pyproject.toml").write_text(TYPO_PYPROJECT, encoding="utf-8")
-    (project / "src" / "evalscope_typo" / "__init__.py").write_text(TYPO_MODULE, encoding="utf-8")
-    typo_site = tmp_path / "typo-site"
-    pip_install(project, typo_site)
+    typo_site = install_tiny_plugin(tmp_path, "typo", TYPO_MODULE)
     cli = partial(evalscope, sites=[example_site, typo_site], cache=tmp_path / "cache", cwd=tmp_path)
 
     infos = {i["name"]: i for i in json.loads(ok(cli("plugins", "--json")))}
