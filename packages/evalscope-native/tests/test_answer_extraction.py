@@ -35,6 +35,8 @@ def test_multiple_choice(reply: str, expected: str) -> None:
         ("Total: 3 apples, then 5, final 42", "42"),
         ("ANSWER: $70,000", "70000"),
         ("\\boxed{18.0}", "18"),
+        ("\\boxed{\\text{18}}", "18"),
+        ("\\boxed{18 \\text{ dollars}}", "18"),
     ],
 )
 def test_math_extraction(reply: str, expected: str) -> None:

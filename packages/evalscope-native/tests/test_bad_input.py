@@ -185,3 +185,29 @@ def test_gsm8k_few_shot_without_train_split_says_how_to_go_zero_shot(
     assert res.returncode == 2, res.stderr
     assert "needs its 'train' split" in res.stderr and '"few_shot_num": 0' in res.stderr
     _assert_nothing_written(work)
+
+
+def test_rerun_review_without_a_run_folder_is_a_usage_error(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    work = tmp_path / "out"
+    res = _run(["eval", "--model", "mock_llm", "--datasets", "arc", "--rerun-review", "--work-dir", str(work)],
+               cli_env, tmp_path)  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "--use-cache" in res.stderr
+    _assert_nothing_written(work)
+
+
+def test_flags_refine_the_config_file(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """--dataset-args on the command line merges into the file's, key by key."""
+    cfg = tmp_path / "task.yaml"
+    cfg.write_text(
+        "model: mock_llm\ndatasets: [arc]\nlimit: 2\n"
+        "dataset_args: {arc: {subset_list: [ARC-Easy]}}\n"
+        f"work_dir: {tmp_path / 'out'}\n"
+    )
+    res = _run(["eval", "--config", str(cfg), "--dataset-args", '{"arc": {"system_prompt": "Be brief."}}'],
+               cli_env, tmp_path)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "ARC-Easy" in res.stdout and "ARC-Challenge" not in res.stdout
+    run_dir = next((tmp_path / "out").iterdir())
+    saved = (run_dir / "configs" / "task_config.yaml").read_text()
+    assert "Be brief." in saved and "ARC-Easy" in saved
