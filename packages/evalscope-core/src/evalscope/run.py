@@ -19,6 +19,7 @@ from evalscope.run_context import (
     atomic_write_text,
     call_lifecycle,
     choose_run_dir,
+    reset_lifecycle_failures,
     setup_run_logging,
 )
 
@@ -70,6 +71,7 @@ def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> 
             run_dir / "configs" / "task_config.yaml", yaml.safe_dump(config.public_dump(), sort_keys=False)
         )
         log.info("run folder: %s", run_dir)
+        reset_lifecycle_failures()
         call_lifecycle("evalscope_on_run_start", run=run, config=config)
         reports = backend.run(prepared, run)
         for rep in reports:

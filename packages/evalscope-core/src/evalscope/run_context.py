@@ -115,8 +115,20 @@ def setup_run_logging(log_path: Path, debug: bool, secrets: list[str]) -> loggin
     return handler
 
 
+_failures: dict[tuple[str, str], int] = {}
+
+
+def reset_lifecycle_failures() -> None:
+    """Each run logs its plugins' first failure with a traceback again."""
+    _failures.clear()
+
+
 def call_lifecycle(hook_name: str, **kwargs: Any) -> None:
-    """Call every implementation of a lifecycle hook in isolation: one failure is logged, not raised."""
+    """Call every implementation of a lifecycle hook in isolation: one failure is logged, not raised.
+
+    A hook that fails on every sample would bury the log in identical tracebacks, so each
+    (plugin, hook) pair logs its first failure with the traceback and later ones at DEBUG.
+    """
     from evalscope.plugins import get_plugin_manager
 
     hook = getattr(get_plugin_manager().hook, hook_name)
@@ -124,7 +136,18 @@ def call_lifecycle(hook_name: str, **kwargs: Any) -> None:
         try:
             impl.function(*(kwargs[name] for name in impl.argnames))
         except Exception:
-            log.exception("plugin %r failed in %s; the run continues", impl.plugin_name, hook_name)
+            key = (impl.plugin_name, hook_name)
+            _failures[key] = _failures.get(key, 0) + 1
+            if _failures[key] == 1:
+                log.exception("plugin %r failed in %s; the run continues", impl.plugin_name, hook_name)
+            else:
+                log.debug(
+                    "plugin %r failed in %s again (%d times)",
+                    impl.plugin_name,
+                    hook_name,
+                    _failures[key],
+                    exc_info=True,
+                )
 
 
 def _safe(name: str) -> str:
