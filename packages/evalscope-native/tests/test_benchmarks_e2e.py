@@ -121,3 +121,27 @@ def test_rerun_review_rescores_without_calling_the_model(tmp_path: Path, data_di
         again = run_task({**base, "api_url": server.base_url, "rerun_review": True})
         assert server.stats()["requests"] == 6, "re-review must not call the model"
     assert first["arc"].score() == again["arc"].score() == pytest.approx(0.5)
+
+
+def test_n_completions_give_mean_of_n_and_pass_at_k(tmp_path: Path, data_dir: Path) -> None:
+    rows = _rows(data_dir / "arc" / "ARC-Easy" / "test.jsonl")[:4]
+    entries = [{"contains": r["question"], "reply": f"ANSWER: {_letter(r['answerKey'])}"} for r in rows[:1]]
+    with ScriptedServer({"model": "scripted", "entries": entries, "default_reply": "ANSWER: Z"}) as server:
+        reports = run_task(
+            {
+                "model": "scripted",
+                "api_url": server.base_url,
+                "datasets": ["arc"],
+                "dataset_args": {"arc": {"subset_list": ["ARC-Easy"]}},
+                "generation_config": {"n": 4},
+                "data_dir": str(data_dir),
+                "limit": 4,
+                "work_dir": str(tmp_path / "out"),
+            }
+        )
+        assert server.stats()["requests"] == 4  # n completions come from one request each
+    names = [m.name for m in reports["arc"].metrics]
+    assert names == ["mean_acc", "pass@1", "pass@2", "pass@4"]
+    assert all(m.score == pytest.approx(0.25) for m in reports["arc"].metrics)
+    review = _reviews(tmp_path / "out", "scripted", "arc")[0]
+    assert len(review["predictions"]) == 4 and review["metadata"]["completion_scores"][0] == {"acc": 1.0}

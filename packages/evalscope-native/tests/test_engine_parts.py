@@ -6,6 +6,7 @@ import asyncio
 import random
 from pathlib import Path
 
+import pytest
 from evalscope.config import GenerationConfig, RetryConfig
 from evalscope.contracts import ChatMessage, GenerateRequest, ModelOutput, RetryableModelError
 from evalscope_native.engine.cache import PredictionCache, cache_key
@@ -68,3 +69,14 @@ def test_retry_is_bounded_in_total_time() -> None:
     cfg = RetryConfig(max_retries=50, max_total_s=1.0)
     out = asyncio.run(call_with_retry(throttled, cfg, timeout=1.0, rng=random.Random(0)))
     assert out.output is None and out.attempts == 1 and "gave up" in (out.error or "")
+
+
+def test_pass_at_k_unbiased_estimator() -> None:
+    from evalscope_native.engine.passk import pass_at_k, passk_names, score_completions
+
+    assert passk_names(1) == [] and passk_names(10) == ["pass@1", "pass@2", "pass@4", "pass@8", "pass@10"]
+    assert pass_at_k(10, 3, 1) == pytest.approx(0.3)
+    assert pass_at_k(10, 3, 2) == pytest.approx(1 - (7 * 6) / (10 * 9))
+    assert pass_at_k(10, 0, 10) == 0.0 and pass_at_k(10, 1, 10) == 1.0
+    scores = score_completions([{"acc": 1.0}, {"acc": 0.0}, {"acc": 0.0}, {"acc": 1.0}], ["acc"])
+    assert scores == {"acc": 0.5, "pass@1": 0.5, "pass@2": pytest.approx(1 - 1 / 6), "pass@4": 1.0}

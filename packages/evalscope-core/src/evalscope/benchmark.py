@@ -117,3 +117,20 @@ class Benchmark:
 
     def reference(self, sample: Sample) -> str | list[str]:
         return sample.target
+
+    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float] | None:
+        """Score one completion without the metric registry, or None (the default) to use it.
+
+        Override when a benchmark's metrics are computed together from the whole reply (IFEval's
+        strict/loose levels, DROP's F1 and EM); the returned keys must be `self.metrics`.
+        """
+        return None
+
+    def metric_weights(self, sample: Sample) -> dict[str, float]:
+        """Per-sample weights by metric (default 1): IFEval's instruction-level accuracy weighs each
+        prompt by its number of instructions, so the report's mean is over instructions."""
+        return {}
+
+    @property
+    def scores_itself(self) -> bool:
+        return type(self).score is not Benchmark.score

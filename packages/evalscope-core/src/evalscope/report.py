@@ -39,6 +39,7 @@ class SampleRecord(BaseModel):
     reasoning: str | None = None
     extracted: str | None = None
     scores: dict[str, float] = Field(default_factory=dict)
+    weights: dict[str, float] = Field(default_factory=dict, description="Per-metric weight; missing means 1.")
     error: str | None = None
     attempts: int = 0
     usage: Usage | None = None
@@ -123,9 +124,11 @@ def build_report(
     for metric in metrics:
         cats: dict[str, list[SubsetScore]] = defaultdict(list)
         for subset in order:
-            vals = [r.scores.get(metric, 0.0) if r.error is None else 0.0 for r in by_subset[subset]]
+            recs_in = by_subset[subset]
+            vals = [r.scores.get(metric, 0.0) if r.error is None else 0.0 for r in recs_in]
+            weights = [r.weights.get(metric, 1.0) for r in recs_in]
             cat = category_of(subset) if category_of else "default"
-            cats[cat].append(SubsetScore(name=subset, num=len(vals), score=_mean(vals)))
+            cats[cat].append(SubsetScore(name=subset, num=len(vals), score=_weighted_mean(vals, weights)))
         categories = [
             CategoryScore(
                 name=cat,
@@ -138,7 +141,7 @@ def build_report(
         all_subsets = [s for c in categories for s in c.subsets]
         metric_scores.append(
             MetricScore(
-                name=f"mean_{metric}",
+                name=metric if metric.startswith("pass@") else f"mean_{metric}",
                 num=sum(s.num for s in all_subsets),
                 score=_weighted(all_subsets),
                 macro_score=_mean([s.score for s in all_subsets]),
@@ -156,6 +159,11 @@ def build_report(
         errors=errors,
         **fields,
     )
+
+
+def _weighted_mean(vals: list[float], weights: list[float]) -> float:
+    total = sum(weights)
+    return sum(v * w for v, w in zip(vals, weights, strict=True)) / total if total else math.nan
 
 
 def _mean(vals: list[float]) -> float:

@@ -16,12 +16,13 @@ from typing import Any
 
 from evalscope import registry
 from evalscope.config import TaskConfig
-from evalscope.contracts import Model, ModelOutput
+from evalscope.contracts import Model, ModelOutput, Sample
 from evalscope.errors import ConfigError
 from evalscope.report import Report, SampleRecord, build_report
 from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
 
 from evalscope_native.engine.cache import PredictionCache, cache_key
+from evalscope_native.engine.passk import score_completions
 from evalscope_native.engine.plan import BenchmarkPlan, Item, Plan, build_plan
 from evalscope_native.engine.progress import progress_bar
 from evalscope_native.engine.retry import Outcome, call_with_retry
@@ -122,7 +123,7 @@ class NativeBackend:
             pretty_name=bench.spec.pretty_name,
             benchmark_version=bench.spec.version,
             model_name=run.model_name,
-            metrics=bench.adapter.metrics,
+            metrics=bench.report_metrics,
             category_of=bench.adapter.category_of,
             subset_order=bench.subsets,
             backend=run.backend,
@@ -198,7 +199,7 @@ class NativeBackend:
         )
         if outcome.output is None:
             rec.error = outcome.error or "unknown error"
-            rec.scores = {m: 0.0 for m in bench.metric_fns}
+            rec.scores = {m: 0.0 for m in bench.report_metrics}
             return rec
         output: ModelOutput = outcome.output
         rec.usage = output.usage
@@ -213,10 +214,22 @@ class NativeBackend:
         rec.reasoning = thoughts[0]
         extracted = [bench.adapter.extract_answer(a, sample) for a in answers]
         rec.extracted = extracted[0]
-        scores: dict[str, float] = {}
-        for metric, fn in bench.metric_fns.items():
-            kwargs = bench.adapter.metric_kwargs.get(metric, {})
-            vals = [float(fn(e, sample, **kwargs)) for e in extracted]
-            scores[metric] = sum(vals) / len(vals)  # mean over the n completions
-        rec.scores = scores
+        per_completion = [
+            self._score_one(bench, e, sample, a) for e, a in zip(extracted, answers, strict=True)
+        ]
+        rec.scores = score_completions(per_completion, bench.adapter.metrics)
+        rec.weights = bench.adapter.metric_weights(sample)
+        if len(per_completion) > 1:
+            rec.metadata = {**rec.metadata, "completion_scores": per_completion}
         return rec
+
+    def _score_one(
+        self, bench: BenchmarkPlan, extracted: str, sample: Sample, answer: str
+    ) -> dict[str, float]:
+        own = bench.adapter.score(extracted, sample, answer)
+        if own is not None:
+            return {m: float(own.get(m, 0.0)) for m in bench.adapter.metrics}
+        return {
+            metric: float(fn(extracted, sample, **bench.adapter.metric_kwargs.get(metric, {})))
+            for metric, fn in bench.metric_fns.items()
+        }

@@ -19,6 +19,8 @@ from evalscope.datasets import DataSource, LoadedSplit, resolve_loader
 from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, EvalScopeError
 from evalscope.specs import BenchmarkSpec, ModelSpec
 
+from evalscope_native.engine.passk import passk_names
+
 
 @dataclass
 class Item:
@@ -35,6 +37,7 @@ class BenchmarkPlan:
     subsets: list[str]
     items: list[Item]
     metric_fns: dict[str, Any]
+    report_metrics: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -86,12 +89,17 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
         args = config.args_for(name, spec.name, spec.canonical_name, *spec.aliases)
         adapter_cls = registry.load_impl(spec)
         adapter: Benchmark = adapter_cls(spec, args)
-        metric_fns = {m: registry.load_impl(registry.metrics().resolve(m)) for m in adapter.metrics}
+        metric_fns = (
+            {}
+            if adapter.scores_itself
+            else {m: registry.load_impl(registry.metrics().resolve(m)) for m in adapter.metrics}
+        )
         subsets = adapter.subsets()
         items: list[Item] = []
         for subset in subsets:
             items += _subset_items(config, adapter, subset, start=len(items))
-        plan.benchmarks.append(BenchmarkPlan(spec, adapter, subsets, items, metric_fns))
+        report_metrics = list(adapter.metrics) + passk_names(config.generation_config.n)
+        plan.benchmarks.append(BenchmarkPlan(spec, adapter, subsets, items, metric_fns, report_metrics))
     return plan
 
 
