@@ -46,6 +46,10 @@ class BenchmarkSpec(_Spec):
         description="Bumped whenever prompts, splits or scoring change; recorded in reports."
     )
     paper_url: str = ""
+    sample_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="Rows of the eval split per subset, where known (for `evalscope list`).",
+    )
 
 
 class ModelSpec(_Spec):

@@ -58,13 +58,15 @@ def command(
     table.add_column("Plugin")
     if kind == "benchmark":
         table.add_column("Subsets", justify="right")
+        table.add_column("Samples", justify="right")
         table.add_column("Version")
     table.add_column("Tags")
     table.add_column("Description", overflow="fold")
     for s in sorted(specs, key=lambda s: s.canonical_name):
         row = [s.canonical_name, s.plugin]
         if kind == "benchmark":
-            row += [str(len(s.subsets)), s.version]
+            counts = s.sample_counts
+            row += [str(len(s.subsets)), str(sum(counts.values())) if counts else "?", s.version]
         row += [", ".join(s.tags), (s.description or "").strip().splitlines()[0] if s.description else ""]
         table.add_row(*row)
     Console(width=140).print(table)

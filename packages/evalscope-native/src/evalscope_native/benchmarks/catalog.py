@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from evalscope.specs import BenchmarkSpec
 
+from evalscope_native.benchmarks import (
+    catalog_ifeval,
+    catalog_knowledge,
+    catalog_math,
+    catalog_openqa,
+    catalog_reasoning,
+)
 from evalscope_native.benchmarks.mmlu import SUBJECTS as MMLU_SUBJECTS
+from evalscope_native.benchmarks.mmlu import TEST_COUNTS as MMLU_COUNTS
+
+FAMILIES = (catalog_knowledge, catalog_reasoning, catalog_math, catalog_ifeval, catalog_openqa)
 
 
 def builtin_benchmarks() -> list[BenchmarkSpec]:
+    return _core() + [spec for family in FAMILIES for spec in family.specs()]
+
+
+def _core() -> list[BenchmarkSpec]:
     return [
         BenchmarkSpec(
             name="gsm8k",
@@ -17,6 +31,7 @@ def builtin_benchmarks() -> list[BenchmarkSpec]:
             tags=("math", "reasoning"),
             dataset_id="openai/gsm8k",
             subsets=("main",),
+            sample_counts={"main": 1319},
             eval_split="test",
             few_shot_split="train",
             few_shot_num=4,
@@ -33,6 +48,7 @@ def builtin_benchmarks() -> list[BenchmarkSpec]:
             aliases=("ai2_arc",),
             dataset_id="allenai/ai2_arc",
             subsets=("ARC-Easy", "ARC-Challenge"),
+            sample_counts={"ARC-Easy": 2376, "ARC-Challenge": 1172},
             eval_split="test",
             few_shot_split="train",
             few_shot_num=0,
@@ -48,6 +64,7 @@ def builtin_benchmarks() -> list[BenchmarkSpec]:
             tags=("knowledge", "multiple_choice"),
             dataset_id="cais/mmlu",
             subsets=MMLU_SUBJECTS,
+            sample_counts=MMLU_COUNTS,
             eval_split="test",
             few_shot_split="dev",
             few_shot_num=5,
