@@ -20,6 +20,9 @@ from evalscope_native.models.reasoning import split_reasoning
         ("I pick B", "B"),  # fallback: the last capital letter
         ("I think E", ""),  # not one of A-D
         ("no idea", ""),
+        ("ANSWER: $\\boxed{B}$ (not D)", "B"),  # math wrappers are skipped, as EvalScope 1.14.1 does
+        ("ANSWER: A/C", ""),  # several labels are not one answer
+        ("ANSWER: A or B", ""),
     ],
 )
 def test_multiple_choice(reply: str, expected: str) -> None:

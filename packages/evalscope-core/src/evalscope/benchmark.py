@@ -27,9 +27,11 @@ class Benchmark:
     #: the template used when few-shot examples are present; `{fewshot}` holds them
     few_shot_prompt_template: str | None = None
 
-    def __init__(self, spec: BenchmarkSpec, args: DatasetArgs | None = None) -> None:
+    def __init__(self, spec: BenchmarkSpec, args: DatasetArgs | None = None, seed: int | None = None) -> None:
         self.spec = spec
         self.args = args or DatasetArgs()
+        #: the run's --seed, for adapters that shuffle (choices, few-shot examples)
+        self.seed = seed
         if self.args.prompt_template:
             self.prompt_template = self.args.prompt_template
         if self.args.few_shot_prompt_template:
@@ -80,6 +82,18 @@ class Benchmark:
         return list(self.spec.default_subsets or self.spec.subsets)
 
     # --- records to samples ---------------------------------------------------------------------
+
+    def data_subset(self, subset: str) -> str:
+        """The dataset config / local folder that holds `subset`'s records (default: the subset itself).
+
+        MMLU-Pro ships one table whose `category` column makes the subsets: every subset then reads
+        the same data subset and `keep_record` picks its rows.
+        """
+        return subset
+
+    def keep_record(self, record: dict[str, Any], subset: str) -> bool:
+        """Whether a record of the loaded split belongs to `subset` (default: every record)."""
+        return True
 
     def record_to_sample(self, record: dict[str, Any], subset: str, index: int) -> Sample:
         """Turn one dataset record into a Sample. A missing field raises KeyError (reported with file:line)."""

@@ -22,6 +22,7 @@ class DataSource:
     data_dir: Path | None = None
     offline: bool = False
     hub: str = "huggingface"
+    aliases: tuple[str, ...] = ()  # other names the benchmark's local folder may have ('truthfulqa')
 
 
 @dataclass

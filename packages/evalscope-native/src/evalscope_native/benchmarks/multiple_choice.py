@@ -27,9 +27,13 @@ SINGLE_ANSWER_COT = (
 FEW_SHOT_PREFIX = "Here are some examples of how to answer similar questions:\n\n{fewshot}\n\n"
 
 _MARKER = re.compile(r"(?i)ANSWER\s*:\s*\**\s*")
-_BRACKETED = re.compile(r"[\(\[（【]\s*([A-Za-z\d](?:\s*[,，]\s*[A-Za-z\d])*)\s*[\)\]）】]")
-_PLAIN = re.compile(r"([A-Za-z\d][A-Za-z\d ,]*)")
+# A label wrapped the way options are printed, possibly several: '(A)', '[A]', '(A, C)', '(A/C)'.
+_BRACKETED = re.compile(r"[\(\[（【]\s*([A-Za-z\d](?:\s*[,，/、]\s*[A-Za-z\d])*)\s*[\)\]）】]")
+# Math typesetting around the label: '$B$', '\\(B\\)', '\\boxed{B}', '$\\boxed{\\text{B}}$'.
+_LATEX_PREFIX = re.compile(r"(?:(?:\$+|\\\(|\\(?:boxed|fbox|text|textbf|mathbf|mathrm)\s*\{)\s*)*")
+_PLAIN = re.compile(r"([A-Za-z\d][A-Za-z\d ,，/、]*)")
 _TOKEN = re.compile(r"[A-Za-z\d]+")
+_CONNECTORS = frozenset({"and", "or"})
 
 
 def letter(index: int) -> str:
@@ -44,34 +48,63 @@ def letters(n: int) -> str:
     return ",".join(letter(i) for i in range(n))
 
 
-def _label_prefix(capture: str, allowed: set[str]) -> str:
-    """Keep the leading run of valid labels: 'B, not C because...' → 'B, not' stops at 'not'."""
+def _is_label(word: str, allowed: set[str]) -> bool:
+    return word in allowed or set(word) <= allowed
+
+
+def _label_run(capture: str, allowed: set[str]) -> str:
+    """The leading run of valid labels: 'B, not C because' → 'B'; 'A and B' keeps the connector
+    (a connector counts only between two labels, so prose cannot swallow later labels)."""
+    tokens = list(_TOKEN.finditer(capture))
     end = 0
-    for tok in _TOKEN.finditer(capture):
+    for i, tok in enumerate(tokens):
         word = tok.group(0)
-        if word in allowed or set(word) <= allowed:
+        if _is_label(word, allowed):
             end = tok.end()
+            continue
+        between = end > 0 and i + 1 < len(tokens) and _is_label(tokens[i + 1].group(0), allowed)
+        if between and word.lower() in _CONNECTORS:
             continue
         break
     return capture[:end]
 
 
-def parse_single_answer(text: str, n_choices: int) -> str:
-    """The chosen letter, or '' when the reply names no valid label."""
-    allowed = {letter(i) for i in range(n_choices)}
-    for marker in reversed(list(_MARKER.finditer(text))):
-        tail = text[marker.end() :]
-        for pattern in (_BRACKETED, _PLAIN):
-            m = pattern.match(tail)
-            if m is None:
+def last_labelled_answer(
+    text: str, allowed: set[str], marker: re.Pattern[str] = _MARKER, plain: re.Pattern[str] = _PLAIN
+) -> str | None:
+    """Labels after the last answer marker that is followed by any (an earlier marker may hold an
+    echoed '[LETTER]' placeholder or a choice the model went on to revise)."""
+    for m in reversed(list(marker.finditer(text))):
+        tail = text[m.end() :]
+        prefix = _LATEX_PREFIX.match(tail)
+        if prefix is not None:
+            tail = tail[prefix.end() :]
+        for pattern in (_BRACKETED, plain):
+            found = pattern.match(tail)
+            if found is None:
                 continue
-            prefix = _label_prefix(m.group(1), allowed).strip().rstrip(".")
-            if prefix:
-                return prefix if prefix in allowed else ""
+            run = _label_run(found.group(1), allowed)
+            if run:
+                return run
+    return None
+
+
+def fallback_label(text: str, allowed: set[str]) -> str:
+    """The last capital letter, if it is a valid label (else no answer rather than a wrong one)."""
     for ch in reversed(text):
         if ch.isupper():
             return ch if ch in allowed else ""
     return ""
+
+
+def parse_single_answer(text: str, n_choices: int) -> str:
+    """The chosen letter, or '' when the reply names no single valid label."""
+    allowed = {letter(i) for i in range(n_choices)}
+    run = last_labelled_answer(text, allowed)
+    if run is None:
+        return fallback_label(text, allowed)
+    run = run.strip().rstrip(".")
+    return run if run in allowed else ""
 
 
 class MultipleChoiceBenchmark(Benchmark):

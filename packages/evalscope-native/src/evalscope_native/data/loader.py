@@ -5,6 +5,7 @@ Local layout (that of `../shared/data` and of a `huggingface-cli download` folde
     <folder>/<subset>/<split>.{jsonl,json,csv,parquet}
     <folder>/<subset>/<split>-00000-of-00001.parquet      (hub shards, concatenated in order)
     <folder>/<split>.<ext>                                (single-subset datasets)
+    <folder>/<subset>_<split>.<ext>, <folder>/<subset>.<ext>   (EvalScope's custom-dataset naming)
 
 `<folder>` is `dataset_id` when it is an existing path, else `<data_dir>/<benchmark>` (or the
 dataset id's last part) under `--data-dir` / `EVALSCOPE_DATA_DIR`. Offline, a missing local copy
@@ -28,9 +29,8 @@ def candidate_roots(source: DataSource) -> list[Path]:
     if as_path.exists():
         roots.append(as_path)
     if source.data_dir is not None:
-        for name in dict.fromkeys(
-            (source.benchmark, source.dataset_id, source.dataset_id.rsplit("/", 1)[-1])
-        ):
+        names = (source.benchmark, *source.aliases, source.dataset_id, source.dataset_id.rsplit("/", 1)[-1])
+        for name in dict.fromkeys(names):
             roots.append(source.data_dir / name)
     return roots
 
@@ -52,11 +52,34 @@ def find_split_files(root: Path, subset: str, split: str) -> list[Path]:
         shards = sorted(p for p in folder.glob(f"{split}-*") if p.suffix.lower() in SUFFIXES)
         if shards:
             return shards
+        hub_data = folder / "data"  # `huggingface-cli download` of a single-config dataset
+        if hub_data.is_dir():
+            shards = sorted(p for p in hub_data.glob(f"{split}-*") if p.suffix.lower() in SUFFIXES)
+            if shards:
+                return shards
         nested = folder / split
         if nested.is_dir():
             files = sorted(p for p in nested.iterdir() if p.suffix.lower() in SUFFIXES)
             if files:
                 return files
+    return custom_layout_files(root, subset, split)
+
+
+# EvalScope's custom-dataset layout (general_mcq / general_qa): every subset's files side by side in one
+# folder, named `<subset>_<split>.<ext>` (`example_val.csv`, `example_dev.csv`) or `<subset>.<ext>` for any
+# split (`example.jsonl`), formats tried in EvalScope's order. It is the last resort, so every layout above
+# keeps its meaning; EvalScope also reads `.tsv`, which our readers do not.
+CUSTOM_LAYOUT_SUFFIXES = (".jsonl", ".csv", ".parquet", ".json")
+
+
+def custom_layout_files(root: Path, subset: str, split: str) -> list[Path]:
+    """`<root>/<subset>_<split>.<ext>`, else `<root>/<subset>.<ext>`, as EvalScope's local loader finds them."""
+    if not subset or not root.is_dir():
+        return []
+    for suffix in CUSTOM_LAYOUT_SUFFIXES:
+        for name in (f"{subset}_{split}{suffix}", f"{subset}{suffix}"):
+            if (root / name).is_file():
+                return [root / name]
     return []
 
 
@@ -91,10 +114,13 @@ class LocalLoader:
                 with self._lock:
                     self._cache[key] = split
                 return split
-        looked = ", ".join(f"{r}/{source.subset}/{source.split}.*" for r in self.roots)
+        looked = ", ".join(
+            f"{r}/{source.subset}/{source.split}.*, {r}/{source.subset}_{source.split}.*" for r in self.roots
+        )
         raise DatasetNotFoundError(
             f"No local copy of {source.benchmark} subset {source.subset!r} split {source.split!r}; looked in {looked}.",
-            hint="Lay files out as <folder>/<subset>/<split>.jsonl (or .json/.csv/.parquet).",
+            hint="Lay files out as <folder>/<subset>/<split>.jsonl (or .json/.csv/.parquet), or as "
+            "<folder>/<subset>_<split>.jsonl like EvalScope's custom datasets.",
         )
 
 

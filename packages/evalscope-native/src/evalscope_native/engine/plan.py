@@ -89,6 +89,7 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
         args = config.args_for(name, spec.name, spec.canonical_name, *spec.aliases)
         adapter_cls = registry.load_impl(spec)
         adapter: Benchmark = adapter_cls(spec, args)
+        adapter.seed = config.seed
         metric_fns = (
             {}
             if adapter.scores_itself
@@ -107,11 +108,12 @@ def _source(config: TaskConfig, adapter: Benchmark, subset: str, split: str) -> 
     return DataSource(
         benchmark=adapter.name,
         dataset_id=adapter.dataset_id,
-        subset=subset,
+        subset=adapter.data_subset(subset),
         split=split,
         data_dir=config.resolved_data_dir(),
         offline=config.is_offline(),
         hub=config.dataset_hub,
+        aliases=adapter.spec.aliases,
     )
 
 
@@ -119,6 +121,8 @@ def _samples(adapter: Benchmark, split: LoadedSplit, subset: str) -> list[Sample
     out = []
     for i, record in enumerate(split.records):
         try:
+            if not adapter.keep_record(record, subset):
+                continue
             out.append(adapter.record_to_sample(record, subset, i))
         except KeyError as exc:
             origin, line = split.where(i)
