@@ -33,7 +33,7 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[int] | None]:
 def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
     records: list[dict[str, Any]] = []
     lines: list[int] = []
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:  # -sig: files saved by Excel start with a BOM
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -54,7 +54,7 @@ def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
 
 def _read_json(path: Path) -> list[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise DataFormatError(
             str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
@@ -74,7 +74,7 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
 def _read_csv(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
     records: list[dict[str, Any]] = []
     lines: list[int] = []
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames:
             raise DataFormatError(str(path), "empty CSV file: the first line must name the columns", line=1)
