@@ -211,3 +211,16 @@ def test_flags_refine_the_config_file(tmp_path: Path, cli_env: dict[str, str]) -
     run_dir = next((tmp_path / "out").iterdir())
     saved = (run_dir / "configs" / "task_config.yaml").read_text()
     assert "Be brief." in saved and "ARC-Easy" in saved
+
+
+def test_custom_dataset_without_a_local_copy_fails_at_once_even_online(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    env = {k: v for k, v in cli_env.items() if k != "HF_HUB_OFFLINE"}
+    work = tmp_path / "out"
+    res = _run(
+        ["eval", "--model", "mock_llm", "--datasets", "general_mcq", "--work-dir", str(work)], env, tmp_path
+    )
+    assert res.returncode == 2, res.stderr
+    assert "No local copy of 'general_mcq'" in res.stderr and "local_path" in res.stderr
+    _assert_nothing_written(work)

@@ -7,6 +7,7 @@ lets the same adapter run under the native engine, a distributed runner, or a re
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from evalscope.config import DatasetArgs
@@ -32,6 +33,8 @@ class Benchmark:
         self.args = args or DatasetArgs()
         #: the run's --seed, for adapters that shuffle (choices, few-shot examples)
         self.seed = seed
+        #: the run's local data root (--data-dir / EVALSCOPE_DATA_DIR), for adapters with side files
+        self.data_dir: Path | None = None
         if self.args.prompt_template:
             self.prompt_template = self.args.prompt_template
         if self.args.few_shot_prompt_template:

@@ -22,7 +22,8 @@ class DataSource:
     data_dir: Path | None = None
     offline: bool = False
     hub: str = "huggingface"
-    aliases: tuple[str, ...] = ()  # other names the benchmark's local folder may have ('truthfulqa')
+    aliases: tuple[str, ...] = ()
+    local_only: bool = False  # a custom dataset: a missing local copy fails at once, even online  # other names the benchmark's local folder may have ('truthfulqa')
 
 
 @dataclass

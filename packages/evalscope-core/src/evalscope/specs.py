@@ -46,6 +46,9 @@ class BenchmarkSpec(_Spec):
         description="Bumped whenever prompts, splits or scoring change; recorded in reports."
     )
     paper_url: str = ""
+    local_only: bool = Field(
+        default=False, description="No hub copy exists (custom datasets): never try a download."
+    )
     sample_counts: dict[str, int] = Field(
         default_factory=dict,
         description="Rows of the eval split per subset, where known (for `evalscope list`).",

@@ -136,13 +136,15 @@ def pick_loader(source: DataSource) -> DatasetLoader:
             if key not in _loaders:
                 _loaders[key] = LocalLoader(roots)
             return _loaders[key]
-    if source.offline:
+    if source.offline or source.local_only:
         looked = [str(p) for p in candidate_roots(source)] or [source.dataset_id]
+        why = "Offline and no" if source.offline else "No"
         raise DatasetNotFoundError(
-            f"Offline and no local copy of {source.benchmark!r} (dataset {source.dataset_id!r}); looked for: "
+            f"{why} local copy of {source.benchmark!r} (dataset {source.dataset_id!r}); looked for: "
             + ", ".join(looked),
             hint="Set --data-dir / EVALSCOPE_DATA_DIR to a folder holding <benchmark>/<subset>/<split>.jsonl, "
-            "or pass the folder as dataset_id in --dataset-args; or drop --offline / HF_HUB_OFFLINE.",
+            "or pass the folder as dataset_id (or local_path) in --dataset-args"
+            + ("; or drop --offline / HF_HUB_OFFLINE." if source.offline else "."),
         )
     from evalscope_native.data.hub import HubLoader
 

@@ -90,6 +90,7 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
         adapter_cls = registry.load_impl(spec)
         adapter: Benchmark = adapter_cls(spec, args)
         adapter.seed = config.seed
+        adapter.data_dir = config.resolved_data_dir()
         metric_fns = (
             {}
             if adapter.scores_itself
@@ -114,6 +115,7 @@ def _source(config: TaskConfig, adapter: Benchmark, subset: str, split: str) -> 
         offline=config.is_offline(),
         hub=config.dataset_hub,
         aliases=adapter.spec.aliases,
+        local_only=adapter.spec.local_only,
     )
 
 
