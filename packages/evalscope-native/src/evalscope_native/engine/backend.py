@@ -200,6 +200,9 @@ class NativeBackend:
         if outcome.output is None:
             rec.error = outcome.error or "unknown error"
             rec.scores = {m: 0.0 for m in bench.report_metrics}
+            rec.weights = bench.adapter.metric_weights(
+                sample
+            )  # a failed IFEval prompt fails all its instructions
             return rec
         output: ModelOutput = outcome.output
         rec.usage = output.usage
