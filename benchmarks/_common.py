@@ -96,3 +96,24 @@ def write_gsm8k_folder(root: Path, n: int) -> Path:
             question = row["question"] + (f" (variant {rep})" if rep else "")
             fh.write(json.dumps({"question": question, "answer": row["answer"]}) + "\n")
     return root
+
+
+def write_arc_folder(root: Path, n: int) -> Path:
+    """A local ARC folder (`<root>/ARC-Easy/test.jsonl`) with `n` distinct questions.
+
+    Multiple choice is scored by a letter parser, so a run of it measures the engine and the HTTP
+    client rather than a scorer (GSM8K's Math-Verify costs ~1.5 ms a sample).
+    """
+    source = data_dir() / "arc" / "ARC-Easy" / "test.jsonl"
+    with source.open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    folder = root / "ARC-Easy"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "test.jsonl").open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            row = dict(rows[i % len(rows)])
+            rep = i // len(rows)
+            row["question"] = row["question"] + (f" (variant {rep})" if rep else "")
+            row["id"] = f"{row['id']}-{rep}"
+            fh.write(json.dumps(row) + "\n")
+    return root

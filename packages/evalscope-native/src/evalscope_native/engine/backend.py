@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,7 @@ class NativeBackend:
         name = bench.spec.name
         cache = PredictionCache(run.predictions_path(name))
         records: dict[int, SampleRecord] = {}
+        scorer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalscope-score")
         try:
             todo = [it for it in bench.items if cache.get(it.key) is None]
             cached = len(bench.items) - len(todo)
@@ -101,19 +103,31 @@ class NativeBackend:
                         call_lifecycle("evalscope_on_sample_done", run=run, record=records[it.index])
                     todo = []
 
-                def done(item: Item, outcome: Outcome) -> None:
-                    rec = self._score(bench, item, outcome)
+                def finish(rec: SampleRecord) -> None:
                     if rec.error:
                         log.warning(
                             "%s %s failed after %d attempt(s): %s", name, rec.id, rec.attempts, rec.error
                         )
-                    records[item.index] = rec
+                    records[rec.index] = rec
                     advance(1)
                     call_lifecycle("evalscope_on_sample_done", run=run, record=rec)
 
+                # Scoring runs on its own thread: a scorer may wait on another process (Math-Verify, ~1.5 ms
+                # a sample), and the event loop must keep reading answers and sending requests meanwhile.
+                # One thread keeps scorers sequential; `finish` runs back on the loop.
+                loop = asyncio.get_running_loop()
+                scoring: list[asyncio.Future[SampleRecord]] = []
+
+                def done(item: Item, outcome: Outcome) -> None:
+                    fut = loop.run_in_executor(scorer, self._score, bench, item, outcome)
+                    fut.add_done_callback(lambda f: None if f.exception() else finish(f.result()))
+                    scoring.append(fut)
+
                 await self._execute(prepared.model, config, todo, cache, done)
+                await asyncio.gather(*scoring)  # re-raises a scorer's exception: a bug must not pass silently
         finally:
             cache.close()
+            scorer.shutdown(wait=False)
         ordered = [records[it.index] for it in bench.items]
         atomic_write_text(run.reviews_path(name), "".join(r.model_dump_json() + "\n" for r in ordered))
         report = build_report(
