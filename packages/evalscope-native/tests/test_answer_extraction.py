@@ -31,6 +31,10 @@ def test_multiple_choice(reply: str, expected: str) -> None:
 
 
 def test_think_block_is_split_from_the_answer() -> None:
+    """EvalScope 1.14.1's rule: the first complete block is cut out, everything else is parsed."""
     assert split_reasoning("<think>A or B?</think>ANSWER: B") == ("ANSWER: B", "A or B?")
-    assert split_reasoning("<think>still thinking") == ("", "still thinking")
+    assert split_reasoning("<think>still thinking") == ("<think>still thinking", None)
+    assert split_reasoning("ANSWER: C\n</think>") == ("ANSWER: C\n</think>", None)
+    two = "<think>Maybe C.</think>\nANSWER: B\n<think>Checked.</think>"
+    assert split_reasoning(two) == ("ANSWER: B\n<think>Checked.</think>", "Maybe C.")
     assert split_reasoning("ANSWER: A") == ("ANSWER: A", None)
