@@ -147,11 +147,15 @@ def test_comparison_matches_evalscope(
 def test_a_call_past_the_deadline_scores_zero_and_the_next_call_works(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert compare("2", "2").matched  # the worker is up
+    # A worker of the test's own: the shared one's state must not decide what this test sees.
+    worker = math_equivalence._Worker()
+    monkeypatch.setattr(math_equivalence, "_worker", worker)
+    assert compare("2", "2").matched and not worker.in_process  # a child process answers
     with monkeypatch.context() as patch:
         patch.setattr(math_equivalence, "DEADLINE_S", 1e-6)  # no child answers within a microsecond
         assert compare("7", "7") == math_equivalence.Comparison(False, "timeout")
     assert compare("7", "7").matched  # a fresh worker replaced the killed one
+    worker.close()
 
 
 # --- GSM8K's gold answers (the gsm8k benchmark, as it scores today) ---------------------------------
