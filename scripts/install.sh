@@ -7,6 +7,16 @@ cd "$(dirname "$0")/.."
 if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 fi
+# The code sandbox (evalscope_native.sandbox, docs/sandbox.md) isolates model-written programs with
+# bubblewrap. Install it when missing; without root we only say how, so the rest still installs.
+if ! command -v bwrap >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update && apt-get install -y bubblewrap
+    else
+        echo "install: note: 'bwrap' (bubblewrap) is missing; code benchmarks need it." >&2
+        echo "install:       run: sudo apt-get install -y bubblewrap   (see docs/sandbox.md)" >&2
+    fi
+fi
 # --frozen: install exactly what uv.lock says (CI must not re-resolve).
 uv sync --frozen --all-packages
 echo "install: ok ($(.venv/bin/python --version), $(.venv/bin/evalscope --version))"

@@ -1,0 +1,22 @@
+"""A sandbox for model-written Python: bubblewrap namespaces + rlimits, no Docker daemon.
+
+``run_untrusted(program, tests=...)`` runs one program; ``run_many`` runs a batch on a bounded
+pool with an optional ``SandboxCache``. Threat model and guarantees: docs/sandbox.md.
+"""
+
+from evalscope_native.sandbox.bwrap import SandboxUnavailable
+from evalscope_native.sandbox.pool import SandboxCache, run_many
+from evalscope_native.sandbox.result import Isolation, SandboxLimits, SandboxResult, Status
+from evalscope_native.sandbox.runner import choose_isolation, run_untrusted
+
+__all__ = [
+    "Isolation",
+    "SandboxCache",
+    "SandboxLimits",
+    "SandboxResult",
+    "SandboxUnavailable",
+    "Status",
+    "choose_isolation",
+    "run_many",
+    "run_untrusted",
+]

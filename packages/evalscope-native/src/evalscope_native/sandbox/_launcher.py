@@ -1,0 +1,91 @@
+"""Trusted launcher that runs INSIDE the sandbox (passed to ``python -I -c``; stdlib only).
+
+Protocol: the host writes one JSON object to stdin (code, nonce, rlimits, optional uid to drop to)
+and closes it; the launcher reports on the result descriptor (argv[1]): ``S`` once set up, then
+either the nonce (the code ran to its end) or ``X:<ExceptionName>``. stdout/stderr are the
+program's own. The nonce is written only after ``exec`` of the whole code returned normally, so
+``sys.exit(0)``, ``os._exit(0)``, a crash or a signal before the end never produce it.
+"""
+
+import json
+import os
+import resource
+import sys
+import traceback
+
+
+def _limit(name: str, soft: int, hard: int) -> None:
+    resource.setrlimit(getattr(resource, name), (soft, hard))
+
+
+def main() -> None:
+    result_fd = int(sys.argv[1])
+    config = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    lim = config["limits"]
+    mb = 1024 * 1024
+    _limit("RLIMIT_CORE", 0, 0)
+    _limit("RLIMIT_CPU", lim["cpu_s"], lim["cpu_s"] + 1)
+    _limit("RLIMIT_FSIZE", lim["max_file_mb"] * mb, lim["max_file_mb"] * mb)
+    _limit("RLIMIT_NOFILE", lim["max_open_files"], lim["max_open_files"])
+    if config["nproc"] is not None:
+        _limit("RLIMIT_NPROC", config["nproc"], config["nproc"])
+    workdir = config["workdir"]
+    uid = config.get("uid")
+    if uid is not None:
+        # Host root: the kernel never applies RLIMIT_NPROC to uid 0, so become a fresh, unused uid
+        # (bwrap granted only CAP_SETUID/CAP_SETGID for this; setuid drops every capability).
+        os.chmod(workdir, 0o1777)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        if os.getuid() != uid or os.geteuid() != uid:
+            raise SystemExit("sandbox launcher: could not drop privileges")
+    _limit("RLIMIT_AS", lim["memory_mb"] * mb, lim["memory_mb"] * mb)
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update(config["env"])
+    nonce = config.pop("nonce").encode("ascii")
+    code = config.pop("code")
+    del config
+    os.write(result_fd, b"S\n")
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    try:
+        exec(compile(code, "<sample>", "exec"), namespace)
+    except SystemExit as exc:
+        # An early sys.exit(0) must not pass: report it and leave without the nonce.
+        _report(result_fd, b"X:SystemExit\n")
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        _flush()
+        os._exit(status & 0xFF)
+    except BaseException as exc:  # noqa: B036 - everything the sample raises is its own failure
+        _report(result_fd, f"X:{type(exc).__name__}\n".encode())
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: B036 - a hostile __str__ must not change the outcome
+            pass
+        _flush()
+        os._exit(1)
+    _flush()
+    _report(result_fd, nonce + b"\n")
+    os._exit(0)
+
+
+def _report(fd: int, data: bytes) -> None:
+    try:
+        os.write(fd, data)
+    except OSError:
+        pass
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: B036 - a closed or replaced stream is the sample's problem
+            pass
+
+
+main()
