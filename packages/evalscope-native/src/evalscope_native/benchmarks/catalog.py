@@ -5,6 +5,8 @@ from __future__ import annotations
 from evalscope.specs import BenchmarkSpec
 
 from evalscope_native.benchmarks import (
+    catalog_code,
+    catalog_code_mbpp,
     catalog_ifeval,
     catalog_knowledge,
     catalog_math,
@@ -14,7 +16,15 @@ from evalscope_native.benchmarks import (
 from evalscope_native.benchmarks.mmlu import SUBJECTS as MMLU_SUBJECTS
 from evalscope_native.benchmarks.mmlu import TEST_COUNTS as MMLU_COUNTS
 
-FAMILIES = (catalog_knowledge, catalog_reasoning, catalog_math, catalog_ifeval, catalog_openqa)
+FAMILIES = (
+    catalog_knowledge,
+    catalog_reasoning,
+    catalog_math,
+    catalog_ifeval,
+    catalog_openqa,
+    catalog_code,
+    catalog_code_mbpp,
+)
 
 
 def builtin_benchmarks() -> list[BenchmarkSpec]:
