@@ -236,6 +236,7 @@ class NativeBackend:
         ]
         rec.scores = score_completions(per_completion, bench.adapter.metrics)
         rec.weights = bench.adapter.metric_weights(sample)
+        rec.metadata = dict(sample.metadata)  # a scorer may have recorded what it did (code executions)
         if len(per_completion) > 1:
             rec.metadata = {**rec.metadata, "completion_scores": per_completion}
         return rec

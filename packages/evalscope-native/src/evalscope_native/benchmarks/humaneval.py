@@ -1,0 +1,121 @@
+"""HumanEval: 164 hand-written Python functions, scored by running their tests in the sandbox.
+
+Matches EvalScope 1.14.1: the same prompt, the first fenced block (else the bare reply) as the
+completion, and the check program ``prompt + completion + "\\n" + test + "\\n" + check(entry_point)``.
+EvalScope runs it with ``exec`` in a subprocess (or Docker); we run it in
+``evalscope_native.sandbox`` (bubblewrap + rlimits), where a pass needs the program to run to its
+end, so ``sys.exit(0)`` before the asserts is a failure, not the pass a naive harness would count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalscope.benchmark import Benchmark
+from evalscope.config import DatasetArgs
+from evalscope.contracts import Sample
+from evalscope.errors import ConfigError
+from evalscope.specs import BenchmarkSpec
+
+from evalscope_native.benchmarks.code_extraction import extract_code
+from evalscope_native.sandbox.result import Isolation
+
+PROMPT = (
+    "Read the following function signature and docstring, and fully implement the function described. "
+    "Your response should only contain the code for this function.\n{question}"
+)
+#: EvalScope's review_timeout: seconds of execution per program
+REVIEW_TIMEOUT_S = 4
+#: kept in the score path: enough of stderr to see the failing assert or exception
+STDERR_KEEP = 2000
+
+
+def require_sandbox() -> Isolation:
+    """The isolation the sandbox will use; a missing sandbox is a ConfigError before any request."""
+    from evalscope_native.sandbox import SandboxUnavailable, choose_isolation
+
+    try:
+        return choose_isolation()
+    except SandboxUnavailable as exc:
+        raise ConfigError(
+            f"Code benchmarks run model-written programs and need the sandbox: {exc}",
+            hint="Install bubblewrap (./scripts/install.sh) or, for trusted code only, set EVALSCOPE_SANDBOX=weak.",
+        ) from exc
+
+
+def check_program(prompt: str, completion: str, test: str, entry_point: str) -> str:
+    """EvalScope's check program: the prompt, the completion, the tests, then the call of check."""
+    return prompt + completion + "\n" + test + "\n" + f"check({entry_point})"
+
+
+def shorten(text: str, keep: int = STDERR_KEEP) -> str:
+    """Head and tail of a long stream: the traceback's start and the exception line's end both show."""
+    if len(text) <= keep:
+        return text
+    half = keep // 2 - 8
+    return text[:half] + "\n[...]\n" + text[-half:]
+
+
+def execution_summary(result: Any) -> dict[str, Any]:
+    """The JSON-friendly part of a SandboxResult kept with the sample (status, short stderr)."""
+    return {
+        "status": result.status,
+        "exit_code": result.exit_code,
+        "detail": result.detail,
+        "stderr": shorten(result.stderr),
+        "wall_s": round(result.wall_s, 4),
+        "isolation": result.isolation,
+    }
+
+
+class CodeBenchmark(Benchmark):
+    """Runs ``program_for(code, sample)`` in the sandbox; ``acc`` is 1 when it passed."""
+
+    timeout_s: float = REVIEW_TIMEOUT_S
+
+    def __init__(self, spec: BenchmarkSpec, args: DatasetArgs | None = None, seed: int | None = None) -> None:
+        super().__init__(spec, args, seed)
+        self.isolation: Isolation = require_sandbox()
+
+    def limits(self) -> Any:
+        """CPU time bounds the program like EvalScope's timeout; the wall clock allows for a loaded host."""
+        from evalscope_native.sandbox import SandboxLimits
+
+        return SandboxLimits(timeout_s=self.timeout_s * 2, cpu_s=max(1, int(self.timeout_s)))
+
+    def program_for(self, code: str, sample: Sample) -> str:
+        raise NotImplementedError
+
+    def extract_answer(self, prediction: str, sample: Sample) -> str:
+        return extract_code(prediction, sample.input)
+
+    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float] | None:
+        from evalscope_native.sandbox import run_untrusted
+
+        result = run_untrusted(
+            self.program_for(extracted, sample), limits=self.limits(), isolation=self.isolation
+        )
+        sample.metadata.setdefault("executions", []).append(execution_summary(result))
+        return {"acc": 1.0 if result.passed else 0.0}
+
+
+class HumanEval(CodeBenchmark):
+    prompt_template = PROMPT
+
+    def record_to_sample(self, record: dict[str, Any], subset: str, index: int) -> Sample:
+        return Sample(
+            id=record["task_id"],
+            input=record["prompt"],
+            target=record["canonical_solution"],
+            subset=subset,
+            metadata={
+                "task_id": record["task_id"],
+                "entry_point": record["entry_point"],
+                "prompt": record["prompt"],
+                "test": record["test"],
+            },
+        )
+
+    def program_for(self, code: str, sample: Sample) -> str:
+        meta = sample.metadata
+        return check_program(meta["prompt"], code, meta["test"], meta["entry_point"])
