@@ -92,6 +92,9 @@ def build_command(python_args: list[str], tmpfs_mb: int) -> list[str]:
         args += ["--unshare-user", "--disable-userns"]
     args += ["--hostname", "sandbox", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin"]
     args += _system_dirs()
+    # The private /tmp comes before the interpreter's binds: a checkout or venv that lives under /tmp
+    # (CI clones often do) is then bound on top of the tmpfs instead of being hidden by it.
+    args += ["--size", str(tmpfs_mb * 1024 * 1024), "--perms", "0700", "--tmpfs", WORKDIR]
     roots = python_roots()
     # bwrap copies the host's mode onto the directories it creates for mount points (/root is
     # 0700); make them traversable so a dropped uid can still reach the bound interpreter.
@@ -101,7 +104,6 @@ def build_command(python_args: list[str], tmpfs_mb: int) -> list[str]:
     for root in roots:
         args += ["--ro-bind", root, root]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(tmpfs_mb * 1024 * 1024), "--perms", "0700", "--tmpfs", WORKDIR]
     # Everything but /tmp read-only, including the directories bwrap made for its mount points.
     args += ["--remount-ro", "/", "--chdir", WORKDIR]
     return args + python_args
