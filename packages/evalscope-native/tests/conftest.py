@@ -12,6 +12,12 @@ import pytest
 from native_helpers import DATA_DIR
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caches (command table, sandbox verdicts) go to the test's folder, never the user's home."""
+    monkeypatch.setenv("EVALSCOPE_CACHE_DIR", str(tmp_path / "evalscope-cache"))
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     if not (DATA_DIR / "gsm8k").is_dir():

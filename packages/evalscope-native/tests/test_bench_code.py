@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,44 @@ def test_end_to_end_humaneval(tmp_path: Path, data_dir: Path, humaneval_rows: li
     ]
     statuses = [r["metadata"]["executions"][-1]["status"] for r in reviews]
     assert statuses[:2] == ["passed", "passed"] and "passed" not in statuses[2:]
+
+
+def test_code_verdicts_are_cached_and_scored_in_parallel(
+    tmp_path: Path, data_dir: Path, humaneval_rows: list[dict[str, Any]]
+) -> None:
+    """A second run re-scores from the verdict cache; n completions run on every core at once."""
+    from evalscope_native.benchmarks.humaneval import HumanEval
+
+    assert HumanEval.scoring_workers == (os.cpu_count() or 1)
+    rows = humaneval_rows[:3]
+    entries = [
+        {"contains": r["prompt"], "reply": "```python\n" + r["prompt"] + r["canonical_solution"] + "```"}
+        for r in rows
+    ]
+    config = {
+        "datasets": ["humaneval"],
+        "limit": 3,
+        "data_dir": str(data_dir),
+        "generation_config": {"n": 2},
+    }
+    with ScriptedServer({"model": "scripted", "entries": entries}) as server:
+        for run in ("first", "second"):
+            reports = run_task(
+                {**config, "model": "scripted", "api_url": server.base_url, "work_dir": str(tmp_path / run)}
+            )
+            assert reports["humaneval"].score() == 1.0
+    second = next((tmp_path / "second").iterdir())
+    reviews = [
+        json.loads(x)
+        for x in (second / "reviews" / "scripted" / "humaneval.jsonl").read_text().split("\n")
+        if x
+    ]
+    assert all(e["cached"] for r in reviews for e in r["metadata"]["executions"])
+    first = next((tmp_path / "first").iterdir())
+    reviews = [
+        json.loads(x)
+        for x in (first / "reviews" / "scripted" / "humaneval.jsonl").read_text().split("\n")
+        if x
+    ]
+    # the two identical completions of a task: the second may hit the cache the first just filled
+    assert [len(r["metadata"]["executions"]) for r in reviews] == [2, 2, 2]

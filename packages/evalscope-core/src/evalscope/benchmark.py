@@ -23,6 +23,9 @@ class Benchmark:
 
     #: keyword arguments passed to each metric, by metric name (e.g. {"acc": {"numeric": True}})
     metric_kwargs: dict[str, dict[str, Any]] = {}
+    #: threads the engine scores this benchmark's samples on; >1 only for scorers that are thread-safe
+    #: and wait on other processes (code execution in the sandbox), so scoring uses every core
+    scoring_workers: int = 1
     #: the user-prompt template; `{question}` is the sample input
     prompt_template: str = "{question}"
     #: the template used when few-shot examples are present; `{fewshot}` holds them

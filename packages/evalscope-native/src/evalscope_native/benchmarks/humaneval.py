@@ -9,6 +9,7 @@ end, so ``sys.exit(0)`` before the asserts is a failure, not the pass a naive ha
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from evalscope.benchmark import Benchmark
@@ -69,13 +70,22 @@ def execution_summary(result: Any) -> dict[str, Any]:
 
 
 class CodeBenchmark(Benchmark):
-    """Runs ``program_for(code, sample)`` in the sandbox; ``acc`` is 1 when it passed."""
+    """Runs ``program_for(code, sample)`` in the sandbox; ``acc`` is 1 when it passed.
+
+    Results are cached by the hash of (program, limits, isolation) (`SandboxCache`, under
+    `$EVALSCOPE_CACHE_DIR/sandbox`), and samples are scored on one thread per core: each waits on its
+    own sandbox process, so n completions per task run in parallel.
+    """
 
     timeout_s: float = REVIEW_TIMEOUT_S
+    scoring_workers = os.cpu_count() or 1
 
     def __init__(self, spec: BenchmarkSpec, args: DatasetArgs | None = None, seed: int | None = None) -> None:
         super().__init__(spec, args, seed)
         self.isolation: Isolation = require_sandbox()
+        from evalscope_native.sandbox import SandboxCache
+
+        self.cache = SandboxCache()
 
     def limits(self) -> Any:
         """CPU time bounds the program like EvalScope's timeout; the wall clock allows for a loaded host."""
@@ -92,10 +102,14 @@ class CodeBenchmark(Benchmark):
     def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float] | None:
         from evalscope_native.sandbox import run_untrusted
 
-        result = run_untrusted(
-            self.program_for(extracted, sample), limits=self.limits(), isolation=self.isolation
-        )
-        sample.metadata.setdefault("executions", []).append(execution_summary(result))
+        program, limits = self.program_for(extracted, sample), self.limits()
+        key = self.cache.key(program, "", limits, self.isolation)
+        result = self.cache.get(key)
+        if result is None:
+            result = run_untrusted(program, limits=limits, isolation=self.isolation)
+            self.cache.put(key, result)
+        summary = execution_summary(result) | {"cached": result.cached}
+        sample.metadata.setdefault("executions", []).append(summary)
         return {"acc": 1.0 if result.passed else 0.0}
 
 

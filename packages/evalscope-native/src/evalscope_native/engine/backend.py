@@ -71,7 +71,9 @@ class NativeBackend:
         name = bench.spec.name
         cache = PredictionCache(run.predictions_path(name))
         records: dict[int, SampleRecord] = {}
-        scorer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalscope-score")
+        scorer = ThreadPoolExecutor(
+            max_workers=max(1, bench.adapter.scoring_workers), thread_name_prefix="evalscope-score"
+        )
         try:
             todo = [it for it in bench.items if cache.get(it.key) is None]
             cached = len(bench.items) - len(todo)
@@ -114,7 +116,8 @@ class NativeBackend:
 
                 # Scoring runs on its own thread: a scorer may wait on another process (Math-Verify, ~1.5 ms
                 # a sample), and the event loop must keep reading answers and sending requests meanwhile.
-                # One thread keeps scorers sequential; `finish` runs back on the loop.
+                # One thread unless the adapter scores thread-safely in parallel (code execution);
+                # `finish` runs back on the loop.
                 loop = asyncio.get_running_loop()
                 scoring: list[asyncio.Future[SampleRecord]] = []
 

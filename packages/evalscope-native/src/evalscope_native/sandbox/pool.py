@@ -22,6 +22,10 @@ HARNESS_VERSION = "1"
 
 
 def default_cache_dir() -> Path:
+    """`$EVALSCOPE_CACHE_DIR/sandbox`, else `~/.cache/evalscope/sandbox` (XDG_CACHE_HOME honoured)."""
+    explicit = os.environ.get("EVALSCOPE_CACHE_DIR")
+    if explicit:
+        return Path(explicit) / "sandbox"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "evalscope" / "sandbox"
 
