@@ -146,6 +146,11 @@ class Benchmark:
         """
         return None
 
+    def report_extra(self) -> dict[str, Any]:
+        """Facts about how this benchmark was scored, stored in the report's `extra` (e.g. the code
+        sandbox's isolation mode, so a weaker fallback is visible in the results)."""
+        return {}
+
     def metric_weights(self, sample: Sample) -> dict[str, float]:
         """Per-sample weights by metric (default 1): IFEval's instruction-level accuracy weighs each
         prompt by its number of instructions, so the report's mean is over instructions."""

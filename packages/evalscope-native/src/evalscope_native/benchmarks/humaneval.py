@@ -93,6 +93,9 @@ class CodeBenchmark(Benchmark):
 
         return SandboxLimits(timeout_s=self.timeout_s * 2, cpu_s=max(1, int(self.timeout_s)))
 
+    def report_extra(self) -> dict[str, Any]:
+        return {"sandbox_isolation": self.isolation}
+
     def program_for(self, code: str, sample: Sample) -> str:
         raise NotImplementedError
 

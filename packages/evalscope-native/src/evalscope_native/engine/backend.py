@@ -145,6 +145,7 @@ class NativeBackend:
             subset_order=bench.subsets,
             backend=run.backend,
             config=config.public_dump(),
+            extra=bench.adapter.report_extra(),
         )
         log.info(
             "%s: %s = %.4f over %d samples, %d failed",
