@@ -111,6 +111,16 @@ class Benchmark:
 
     # --- prompts -------------------------------------------------------------------------------
 
+    def check_prompt_template(self, hint: str, **fields: str) -> None:
+        """Fail before any request when a user's `prompt_template` names a placeholder this
+        benchmark does not fill (`fields` are the ones it does)."""
+        try:
+            self.prompt_template.format(**fields)
+        except (KeyError, IndexError) as exc:
+            raise ConfigError(
+                f"{self.spec.name} prompt_template has an unknown placeholder {exc}.", hint=hint
+            ) from None
+
     def sample_to_fewshot(self, sample: Sample) -> str:
         """One solved example for the few-shot block."""
         target = sample.target if isinstance(sample.target, str) else sample.target[0]

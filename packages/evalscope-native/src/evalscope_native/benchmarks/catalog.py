@@ -6,7 +6,6 @@ from evalscope.specs import BenchmarkSpec
 
 from evalscope_native.benchmarks import (
     catalog_code,
-    catalog_code_mbpp,
     catalog_ifeval,
     catalog_knowledge,
     catalog_math,
@@ -23,7 +22,6 @@ FAMILIES = (
     catalog_ifeval,
     catalog_openqa,
     catalog_code,
-    catalog_code_mbpp,
 )
 
 

@@ -1,4 +1,4 @@
-"""Code benchmarks run in the sandbox: humaneval, code_tests (MBPP lives in catalog_code_mbpp)."""
+"""Code benchmarks run in the sandbox: humaneval, mbpp, code_tests."""
 
 from __future__ import annotations
 
@@ -22,6 +22,23 @@ def specs() -> list[BenchmarkSpec]:
             metrics=("acc",),
             version="1.0.0",
             paper_url="https://arxiv.org/abs/2107.03374",
+        ),
+        BenchmarkSpec(
+            name="mbpp",
+            pretty_name="MBPP",
+            impl="evalscope_native.benchmarks.mbpp:MBPP",
+            description="Mostly Basic Python Problems: write a function that passes three asserts, run in the sandbox.",
+            tags=("coding",),
+            dataset_id="google-research-datasets/mbpp",
+            subsets=("full", "sanitized"),
+            default_subsets=("full",),
+            eval_split="test",
+            few_shot_split="prompt",
+            few_shot_num=3,
+            metrics=("acc",),
+            version="1.0.0",
+            paper_url="https://arxiv.org/abs/2108.07732",
+            sample_counts={"full": 500, "sanitized": 257},
         ),
         BenchmarkSpec(
             name="code_tests",

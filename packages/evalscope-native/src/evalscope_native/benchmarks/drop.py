@@ -96,13 +96,9 @@ class DROP(Benchmark):
                 hint='--dataset-args \'{"drop": {"few_shot_num": 0}}\' for zero-shot',
             )
         self.fixed_shots = shots
-        try:
-            self.prompt_template.format(drop_examples="", query="")
-        except (KeyError, IndexError) as exc:
-            raise ConfigError(
-                f"drop prompt_template has an unknown placeholder {exc}.",
-                hint="use {drop_examples} and {query} (the passage and the question)",
-            ) from None
+        self.check_prompt_template(
+            "use {drop_examples} and {query} (the passage and the question)", drop_examples="", query=""
+        )
         self._metrics = select_metrics(self.name, self.args.metric_list, spec.metrics)
 
     @property

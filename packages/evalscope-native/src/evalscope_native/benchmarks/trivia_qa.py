@@ -67,13 +67,9 @@ class TriviaQA(Benchmark):
                 "trivia_qa is zero-shot only (as in EvalScope 1.14.1).",
                 hint="drop few_shot_num or set it to 0",
             )
-        try:
-            self.prompt_template.format(content="", question="")
-        except (KeyError, IndexError) as exc:
-            raise ConfigError(
-                f"trivia_qa prompt_template has an unknown placeholder {exc}.",
-                hint="use {content} (the Wikipedia evidence) and {question}",
-            ) from None
+        self.check_prompt_template(
+            "use {content} (the Wikipedia evidence) and {question}", content="", question=""
+        )
         self._metrics = select_metrics(self.name, self.args.metric_list, spec.metrics)
 
     @property
