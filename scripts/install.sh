@@ -17,6 +17,10 @@ if ! command -v bwrap >/dev/null 2>&1; then
         echo "install:       run: sudo apt-get install -y bubblewrap   (see docs/sandbox.md)" >&2
     fi
 fi
-# --frozen: install exactly what uv.lock says (CI must not re-resolve).
-uv sync --frozen --all-packages
+# --frozen: install exactly what uv.lock says (CI must not re-resolve); --all-extras: the tests cover
+# every optional part (local checkpoints need evalscope-native[local]: torch, transformers).
+uv sync --frozen --all-packages --all-extras
+# OpenCompass and VLMEvalKit pin versions that clash with ours: each gets its own environment under
+# .engines/, driven as a subprocess by evalscope-opencompass / evalscope-vlmeval.
+./scripts/install_engines.sh
 echo "install: ok ($(.venv/bin/python --version), $(.venv/bin/evalscope --version))"

@@ -98,3 +98,52 @@ def test_lifecycle_hooks_are_isolated(caplog: pytest.LogCaptureFixture) -> None:
         call_lifecycle("evalscope_on_run_end", run=SimpleNamespace(), reports=[], error=None)
     assert seen == ["good"]
     assert "reporter exploded" in caplog.text and "'bad'" in caplog.text
+
+
+class _CatalogueBackend:
+    """A backend that knows its own datasets, as an engine such as OpenCompass does."""
+
+    def list_datasets(self) -> list[dict[str, str]]:
+        return [{"name": "zeta_ds", "description": "last"}, {"name": "alpha_ds", "description": "first"}]
+
+
+class _PluginWithBackends:
+    @hookimpl
+    def evalscope_register_backends(self) -> list[object]:
+        from evalscope.specs import BackendSpec
+
+        return [
+            BackendSpec(name="engx", impl="_evalscope_test_backends:Catalogue"),
+            BackendSpec(name="plainx", impl="_evalscope_test_backends:Plain"),
+        ]
+
+
+def test_list_backend_datasets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import sys
+
+    from evalscope.cli.list_cmd import app
+    from typer.testing import CliRunner
+
+    monkeypatch.setitem(
+        sys.modules,
+        "_evalscope_test_backends",
+        SimpleNamespace(Catalogue=_CatalogueBackend, Plain=lambda: SimpleNamespace()),
+    )
+    register_plugin(_PluginWithBackends(), "px")
+    register_plugin(_PluginA(), "pa")
+    runner = CliRunner()
+
+    listed = runner.invoke(app, ["--backend", "engx", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [r["name"] for r in json.loads(listed.output)] == ["zeta_ds", "alpha_ds"]
+    table = runner.invoke(app, ["--backend", "engx"])
+    assert table.output.index("alpha_ds") < table.output.index("zeta_ds")  # sorted for reading
+
+    # A backend without a catalogue evaluates the registered benchmarks.
+    plain = runner.invoke(app, ["--backend", "plainx", "--json"])
+    assert {r["name"] for r in json.loads(plain.output)} >= {"pa/alpha", "pa/shared"}
+
+    unknown = runner.invoke(app, ["--backend", "engz"])
+    assert unknown.exit_code != 0
+    assert "engx" in str(unknown.exception) or "engx" in unknown.output

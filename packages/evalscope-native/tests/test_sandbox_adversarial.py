@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from evalscope_native.sandbox import run_many, run_untrusted
+from evalscope_native.sandbox import run_io_case, run_many, run_untrusted
 from sandbox_helpers import FAST, processes_with, require_bwrap
 
 REPO = Path(__file__).resolve().parents[3]
@@ -202,3 +202,85 @@ def test_filling_the_private_tmpfs_is_a_failure() -> None:
     )
     result = run_untrusted(program, limits=FAST)
     assert result.status == "failed" and ("No space" in result.stderr or "too large" in result.stderr)
+
+
+# --- stdin/stdout cases: the host judges the output; nothing the program does inside can vouch for it ---
+
+ECHO_DOUBLE = "n = int(input())\n"  # the honest part of each cheat below: read the input
+
+
+@pytest.mark.parametrize(
+    ("cheat", "status"),
+    [
+        ("import sys\nsys.exit(0)\nprint(n * 2)\n", "failed"),
+        ("import os\nos._exit(0)\n", "failed"),
+        # the right answer, then a crash: the exit status (from the host's wait) fails it
+        ("print(n * 2)\nraise RuntimeError('after the answer')\n", "failed"),
+        ("import sys\nprint(n * 2)\nsys.exit(3)\n", "failed"),
+        (
+            "import os, signal, sys\nprint(n * 2)\nsys.stdout.flush()\nos.kill(os.getpid(), signal.SIGKILL)\n",
+            "killed",
+        ),
+        # print "passed"-looking things and forge the launcher's result channel: not the verdict
+        (
+            "import os\nprint('passed')\nfor fd in range(3, 64):\n    try:\n"
+            "        os.write(fd, b'S\\n' + b'0' * 32 + b'\\n')\n    except OSError:\n        pass\n",
+            "failed",
+        ),
+        ("print(n * 2)\nimport sys\nwhile True:\n    sys.stdout.write('\\n' * 65536)\n", "killed"),  # flood
+        ("print(n * 2)\nwhile True:\n    pass\n", "timeout"),
+    ],
+    ids=[
+        "exit_before",
+        "os_exit_before",
+        "crash_after",
+        "exit3_after",
+        "sigkill_after",
+        "forged",
+        "flood",
+        "loop",
+    ],
+)
+def test_io_case_cheats_never_pass(cheat: str, status: str) -> None:
+    result = run_io_case(ECHO_DOUBLE + cheat, "21\n", "42\n", limits=FAST)
+    assert result.status == status, result
+    honest = run_io_case(ECHO_DOUBLE + "print(n * 2)\n", "21\n", "42\n", limits=FAST)
+    assert honest.status == "passed", honest
+
+
+def test_io_case_expected_output_never_enters_the_sandbox() -> None:
+    """Everything the program can reach -- its frames, argv, environment, descriptors, /proc -- is
+    printed; the expected output (a fresh secret) is in none of it."""
+    secret = f"EXPECTED-{secrets.token_hex(16)}"
+    program = (
+        "import gc, os, sys\nseen = [repr(sys.argv), repr(dict(os.environ)), sys.stdin.read()]\n"
+        "frame = sys._getframe()\nwhile frame is not None:\n"
+        "    seen.append(repr(frame.f_locals)[:100000])\n    frame = frame.f_back\n"
+        "seen += [repr(o)[:2000] for o in gc.get_objects() if isinstance(o, (dict, list, tuple))]\n"
+        "for fd in range(3, 64):\n    try:\n        seen.append(os.read(fd, 1 << 20).decode('utf-8', 'replace'))\n"
+        "    except OSError:\n        pass\n"
+        "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+        "    for name in ('cmdline', 'environ'):\n        try:\n"
+        "            seen.append(open(f'/proc/{pid}/{name}', 'rb').read().decode('utf-8', 'replace'))\n"
+        "        except OSError:\n            pass\n"
+        "import re\ntext = '\\n'.join(seen)\nprint(len(text), re.findall('EXPECTED-[0-9a-f]{32}', text))\n"
+    )
+    result = run_io_case(program, "the input\n", secret, limits=FAST)
+    assert result.exit_code == 0 and result.status == "failed", result
+    size, found = result.stdout.split(" ", 1)
+    assert found.strip() == "[]" and int(size) > 1000  # it did look, and found nothing
+
+
+def test_io_case_stdin_is_the_given_input_and_ends() -> None:
+    """stdin holds exactly the input (input(), sys.stdin, open(0), os.read(0)); reading past it is EOF."""
+    readers = [
+        "print(input() + input())\n",
+        "import sys\nprint(''.join(sys.stdin.read().split()))\n",
+        "print(''.join(open(0).read().split()))\n",
+        "import os\nprint(b''.join(os.read(0, 1 << 16).split()).decode())\n",
+        "import sys\nprint(''.join(l.strip() for l in sys.stdin))\n",
+    ]
+    results = [run_io_case(code, "ab\ncd\n", "abcd\n", limits=FAST) for code in readers]
+    assert [r.status for r in results] == ["passed"] * len(readers), results
+    past_end = run_io_case("print(input())\nprint(input())\n", "only\n", "only\n", limits=FAST)
+    assert past_end.status == "failed" and "EOFError" in past_end.detail

@@ -137,6 +137,11 @@ class TaskConfig(_Strict):
             data = dict(data)
             backend = data.pop("eval_backend")
             data.setdefault("backend", backend)
+        if isinstance(data, dict) and isinstance(data.get("eval_config"), dict) and "work_dir" not in data:
+            # EvalScope 1.x put an external engine's output folder in eval_config.work_dir.
+            work_dir = data["eval_config"].get("work_dir")
+            if work_dir:
+                data = {**data, "work_dir": work_dir}
         return data
 
     @field_validator("backend")
@@ -194,7 +199,22 @@ class TaskConfig(_Strict):
         data = self.model_dump(mode="json")
         if self.api_key is not None:
             data["api_key"] = "***"
+        if data.get("eval_config") is not None:
+            # Backends take keys inside eval_config too (OpenCompass: models[].key; VLMEvalKit: model[].key).
+            data["eval_config"] = _redact_secrets(data["eval_config"])
         return data
+
+
+_SECRET_KEYS = frozenset({"key", "api_key", "judge_key", "openai_api_key", "token", "password", "secret"})
+
+
+def _redact_secrets(value: Any) -> Any:
+    """Replace every non-empty value under a secret-looking key, at any depth."""
+    if isinstance(value, dict):
+        return {k: "***" if k.lower() in _SECRET_KEYS and v else _redact_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_secrets(v) for v in value]
+    return value
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -252,11 +272,17 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def format_validation_error(exc: ValidationError, model: type[BaseModel], source: str) -> str:
-    """One readable line per problem; unknown keys get 'did you mean' suggestions."""
+def format_validation_error(
+    exc: ValidationError, model: type[BaseModel], source: str, loc_prefix: tuple[str, ...] = ()
+) -> str:
+    """One readable line per problem; unknown keys get 'did you mean' suggestions.
+
+    `loc_prefix` names where `model` sits in the user's file (a backend validating `eval_config`
+    passes `("eval_config",)`), so the key path printed is the one the user has to edit.
+    """
     lines = [f"Invalid {source}:"]
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        loc = ".".join([*loc_prefix, *(str(p) for p in err["loc"])]) or "(root)"
         if err["type"] == "extra_forbidden":
             fields = _fields_at(model, err["loc"][:-1])
             bad = str(err["loc"][-1])
@@ -269,20 +295,48 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel], source
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the nested model that `loc` points into (dict keys are stepped over)."""
+    """Field names of the nested model that `loc` points into.
+
+    List indexes and the user's keys of `dict[str, Model]` fields are stepped over; a field is also
+    found by any of its `AliasChoices` (the spelling the user wrote).
+    """
     current: Any = model
     i = 0
-    while i < len(loc) and isinstance(current, type) and issubclass(current, BaseModel):
-        field = current.model_fields.get(str(loc[i]))
+    while i < len(loc):
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        if isinstance(loc[i], int):
+            i += 1  # a list index: stay on the item model
+            continue
+        field = _field_named(current, str(loc[i]))
         if field is None:
             return []
         current = _inner_model(field.annotation)
-        if current is not None and getattr(field.annotation, "__origin__", None) is dict:
+        if current is not None and _has_origin(field.annotation, dict):
             i += 1  # dict[str, Model]: the next loc part is the user's key
         i += 1
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)
     return []
+
+
+def _field_named(model: type[BaseModel], name: str) -> Any:
+    from pydantic import AliasChoices
+
+    field = model.model_fields.get(name)
+    if field is not None:
+        return field
+    for candidate in model.model_fields.values():
+        alias = candidate.validation_alias
+        if (isinstance(alias, AliasChoices) and name in alias.choices) or candidate.alias == name:
+            return candidate
+    return None
+
+
+def _has_origin(annotation: Any, origin: type) -> bool:
+    if getattr(annotation, "__origin__", None) is origin:
+        return True
+    return any(_has_origin(arg, origin) for arg in getattr(annotation, "__args__", ()))
 
 
 def _inner_model(annotation: Any) -> Any:

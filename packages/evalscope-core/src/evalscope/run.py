@@ -34,8 +34,38 @@ class Backend(Protocol):
     def run(self, prepared: Any, run: RunInfo) -> list[Report]: ...
 
 
+class ListsDatasets(Protocol):
+    """Optional for a backend: what datasets it can evaluate (`evalscope list --backend <name>`).
+
+    Engines such as OpenCompass know their own dataset catalogue; the CLI asks the backend instead of
+    our benchmark registry. Each entry has at least `name`; `description` is shown when present.
+    """
+
+    def list_datasets(self) -> list[dict[str, str]]: ...
+
+
 class Reporter(Protocol):
     def __call__(self, reports: list[Report], run: RunInfo, config: TaskConfig) -> None: ...
+
+
+#: Backends provided by distributions of this project: an unknown one listed here says what to install.
+KNOWN_BACKEND_PLUGINS = {"opencompass": "opencompass", "vlmeval": "vlmeval", "rag": "rag"}
+
+
+def _resolve_backend(name: str) -> Any:
+    from evalscope import registry
+    from evalscope.errors import MissingDependencyError, UnknownNameError
+
+    try:
+        return registry.backends().resolve(name)
+    except UnknownNameError:
+        extra = KNOWN_BACKEND_PLUGINS.get(name.lower())
+        if extra is None:
+            raise
+        raise MissingDependencyError(
+            f"The {name} backend is provided by the evalscope-{extra} distribution, which is not installed.",
+            hint=f'pip install evalscope-{extra}   (or: pip install "evalscope[{extra}]")',
+        ) from None
 
 
 def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> dict[str, Report]:
@@ -43,7 +73,7 @@ def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> 
     from evalscope import registry
 
     config = load_task_config(task_cfg)
-    backend_spec = registry.backends().resolve(config.backend)
+    backend_spec = _resolve_backend(config.backend)
     backend: Backend = registry.load_impl(backend_spec)()
     reporter_specs = (
         [registry.reporters().resolve(n) for n in config.reporters]
@@ -56,7 +86,8 @@ def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> 
     run_dir.mkdir(parents=True, exist_ok=True)
     run = RunInfo(
         run_dir=run_dir,
-        model_name=config.display_model_name,
+        # An external engine's config names the model itself (eval_config.models[0].path): the backend knows.
+        model_name=getattr(prepared, "model_name", None) or config.display_model_name,
         backend=backend_spec.name,
         benchmarks=list(config.datasets),
     )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from evalscope.datasets import DatasetLoader, DataSource
 from evalscope.hookspecs import hookimpl
 from evalscope.specs import BackendSpec, BenchmarkSpec, MetricSpec, ModelSpec
+
+if TYPE_CHECKING:
+    from evalscope.config import TaskConfig
 
 
 @hookimpl
@@ -30,7 +35,29 @@ def evalscope_register_models() -> list[ModelSpec]:
             description="Answers every prompt with a fixed text; for smoke runs of the pipeline.",
             eval_types=("mock_llm",),
         ),
+        ModelSpec(
+            name="transformers",
+            impl="evalscope_native.models.local_hf:TransformersModel",
+            description="A local checkpoint (hub id or folder) run in-process with transformers, in batches; "
+            "needs torch and transformers (the `local` extra).",
+            eval_types=("checkpoint", "llm_ckpt"),
+            aliases=("local_hf",),
+        ),
+        ModelSpec(
+            name="vllm",
+            impl="evalscope_native.models.local_vllm:VLLMModel",
+            description="A local checkpoint run in-process with vLLM (a CUDA GPU and `pip install vllm`); "
+            'chosen by --model-args \'{"engine": "vllm"}\'.',
+        ),
     ]
+
+
+@hookimpl
+def evalscope_resolve_model(config: TaskConfig) -> str | None:
+    """`--model-args '{"engine": "vllm"}'` picks the vLLM engine for a local checkpoint."""
+    from evalscope_native.models.local_args import engine_model
+
+    return engine_model(config)
 
 
 @hookimpl

@@ -28,10 +28,16 @@ def command(
     plugin: str | None = typer.Option(None, "--plugin", help="Only what this plugin registers."),
     tag: str | None = typer.Option(None, "--tag", help="Only entries with this tag."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    backend: str | None = typer.Option(
+        None, "--backend", help="List the datasets this backend offers (e.g. opencompass)."
+    ),
 ) -> None:
     """List benchmarks, models, metrics, backends, reporters or commands."""
     from evalscope import registry
 
+    if backend is not None:
+        _list_backend_datasets(backend, as_json)
+        return
     kind = KINDS.get(what) or KINDS.get(what + "s")
     if kind is None:
         raise UnknownNameError("list", what, KINDS)
@@ -51,6 +57,7 @@ def command(
         typer.echo(f"No {what} found." + (" (filters: plugin/tag)" if plugin or tag else ""))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{len(specs)} {what}")
@@ -68,5 +75,34 @@ def command(
             counts = s.sample_counts
             row += [str(len(s.subsets)), str(sum(counts.values())) if counts else "?", s.version]
         row += [", ".join(s.tags), (s.description or "").strip().splitlines()[0] if s.description else ""]
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))  # "[local]" in a description is text, not markup
+    Console(width=140).print(table)
+
+
+def _list_backend_datasets(name: str, as_json: bool) -> None:
+    """Ask the backend for its catalogue; backends without one evaluate our registered benchmarks."""
+    from evalscope import registry
+
+    spec = registry.backends().resolve(name)
+    backend = registry.load_impl(spec)()
+    lister = getattr(backend, "list_datasets", None)
+    if lister is None:
+        rows = [
+            {"name": s.canonical_name, "description": (s.description or "").strip().split("\n")[0]}
+            for s in registry.benchmarks().all()
+        ]
+    else:
+        rows = list(lister())
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} datasets of backend {spec.canonical_name}")
+    table.add_column("Name")
+    table.add_column("Description", overflow="fold")
+    for row in sorted(rows, key=lambda r: r["name"]):
+        table.add_row(escape(row["name"]), escape(row.get("description", "")))
     Console(width=140).print(table)

@@ -1,8 +1,16 @@
-"""Code benchmarks run in the sandbox: humaneval, mbpp, code_tests."""
+"""Code benchmarks run in the sandbox: humaneval, mbpp, live_code_bench, code_tests."""
 
 from __future__ import annotations
 
 from evalscope.specs import BenchmarkSpec
+
+# The release tags of livecodebench/code_generation_lite, in EvalScope's order (kept here, not
+# imported from the adapter, so `evalscope list` imports no adapter).
+LIVE_CODE_BENCH_SUBSETS = (
+    "release_latest", "release_v1", "release_v2", "release_v3", "release_v4", "release_v5", "release_v6",
+    "v1", "v1_v2", "v1_v3", "v1_v4", "v1_v5", "v1_v6", "v2", "v2_v3", "v2_v4", "v2_v5", "v2_v6",
+    "v3", "v3_v4", "v3_v5", "v3_v6", "v4", "v4_v5", "v4_v6", "v5", "v5_v6", "v6",
+)  # fmt: skip
 
 
 def specs() -> list[BenchmarkSpec]:
@@ -41,10 +49,29 @@ def specs() -> list[BenchmarkSpec]:
             sample_counts={"full": 500, "sanitized": 257},
         ),
         BenchmarkSpec(
+            name="live_code_bench",
+            pretty_name="Live-Code-Bench",
+            impl="evalscope_native.benchmarks.live_code_bench:LiveCodeBench",
+            description="Competitive-programming problems (LeetCode, AtCoder, Codeforces) judged on stdin/stdout "
+            "and functional test cases in the sandbox; start_date/end_date filter by contest date.",
+            tags=("coding",),
+            dataset_id="livecodebench/code_generation_lite",
+            subsets=LIVE_CODE_BENCH_SUBSETS,
+            default_subsets=("release_latest",),
+            eval_split="test",
+            few_shot_split=None,
+            few_shot_num=0,
+            metrics=("acc",),
+            version="1.0.0",
+            paper_url="https://arxiv.org/abs/2403.07974",
+            sample_counts={"release_latest": 1055},
+        ),
+        BenchmarkSpec(
             name="code_tests",
             pretty_name="Code-Tests",
             impl="evalscope_native.benchmarks.code_tests:CodeTests",
-            description="Your own code problems: prompt + tests (+ entry_point, setup) rows, run in the sandbox.",
+            description="Your own code problems: prompt + asserts and/or stdin/stdout test cases (+ fn_name, "
+            "entry_point, setup) rows, run in the sandbox.",
             tags=("coding", "custom"),
             dataset_id="code_tests",
             local_only=True,
@@ -53,6 +80,6 @@ def specs() -> list[BenchmarkSpec]:
             few_shot_split=None,
             few_shot_num=0,
             metrics=("acc",),
-            version="1.0.0",
+            version="1.1.0",
         ),
     ]

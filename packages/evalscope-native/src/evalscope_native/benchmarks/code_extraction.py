@@ -1,4 +1,4 @@
-"""Code extraction from model replies, as EvalScope 1.14.1's HumanEval adapter does it.
+"""Code extraction from model replies, as EvalScope 1.14.1's HumanEval and LiveCodeBench adapters do it.
 
 EvalScope takes the FIRST fenced block (```` ```lang\\n ... ``` ````, any info word or none) and
 otherwise keeps the reply unchanged, so a bare completion that continues the prompt stays as it is;
@@ -28,3 +28,16 @@ def extract_code(completion: str, prompt: str | None = None) -> str:
 def defines(code: str, name: str) -> bool:
     """Whether ``code`` has a top-level-looking ``def name(`` (a cheap test, no parsing)."""
     return re.search(rf"^\s*(?:async\s+)?def\s+{re.escape(name)}\s*\(", code, re.MULTILINE) is not None
+
+
+def extract_last_fenced_block(completion: str) -> str:
+    """LiveCodeBench's ``extract_code_generation`` (chat models), used by EvalScope 1.14.1.
+
+    The lines strictly between the LAST two lines that contain a fence (```` ``` ```` anywhere in
+    the line, any info word); fewer than two such lines give ``""`` (no code).
+    """
+    lines = completion.split("\n")
+    fences = [i for i, line in enumerate(lines) if "```" in line]
+    if len(fences) < 2:
+        return ""
+    return "\n".join(lines[fences[-2] + 1 : fences[-1]])

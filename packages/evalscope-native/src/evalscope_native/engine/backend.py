@@ -162,6 +162,15 @@ class NativeBackend:
     ) -> None:
         if not todo:
             return
+        # Local models (models/local_hf.py) batch the concurrent requests. A model that defines
+        # `batch_sort_key(request)` gets the longest prompts queued first, so each batch holds prompts of
+        # similar length and little of it is padding (stable sort: ties keep the dataset order).
+        sort_key = getattr(model, "batch_sort_key", None)
+        if sort_key is not None:
+            todo = sorted(todo, key=lambda it: -sort_key(it.request))
+        # `--timeout` bounds a request to a service. A local model's request waits for its whole batch,
+        # which may take minutes on a CPU, so a model can opt out with `request_timeout = False`.
+        timeout = config.timeout if getattr(model, "request_timeout", True) else None
         queue: asyncio.Queue[Item] = asyncio.Queue()
         for it in todo:
             queue.put_nowait(it)
@@ -183,7 +192,7 @@ class NativeBackend:
                 outcome = await call_with_retry(
                     functools.partial(model.generate, item.request),
                     config.retry,
-                    config.timeout,
+                    timeout,
                     rng,
                     label=item.sample.id,
                 )

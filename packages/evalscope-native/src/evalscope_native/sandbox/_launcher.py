@@ -5,8 +5,13 @@ and closes it; the launcher reports on the result descriptor (argv[1]): ``S`` on
 either the nonce (the code ran to its end) or ``X:<ExceptionName>``. stdout/stderr are the
 program's own. The nonce is written only after ``exec`` of the whole code returned normally, so
 ``sys.exit(0)``, ``os._exit(0)``, a crash or a signal before the end never produce it.
+
+An optional ``stdin`` text in the JSON becomes the program's standard input (an in-memory file on
+fd 0, written before any limit is set); without it fd 0 is ``/dev/null``. The program never sees
+an expected output: for stdin/stdout cases the host judges what the program printed.
 """
 
+import io
 import json
 import os
 import resource
@@ -21,9 +26,17 @@ def _limit(name: str, soft: int, hard: int) -> None:
 def main() -> None:
     result_fd = int(sys.argv[1])
     config = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
+    stdin_text = config.pop("stdin", None)
+    if stdin_text is None:
+        source = os.open(os.devnull, os.O_RDONLY)
+    else:
+        source = _stdin_file(stdin_text, config["workdir"])
+    os.dup2(source, 0)
+    os.close(source)
+    if stdin_text is not None:
+        # A fresh reader on the new fd 0: the one Python opened at start-up has read the config.
+        sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
+    del stdin_text
     lim = config["limits"]
     mb = 1024 * 1024
     _limit("RLIMIT_CORE", 0, 0)
@@ -71,6 +84,22 @@ def main() -> None:
     _flush()
     _report(result_fd, nonce + b"\n")
     os._exit(0)
+
+
+def _stdin_file(text: str, workdir: str) -> int:
+    """A read-only descriptor positioned at the start of ``text``: a memfd (no tmpfs space used)."""
+    data = text.encode("utf-8", "surrogatepass")
+    try:
+        fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # no memfd (old kernel): an unlinked file in the workdir
+        path = os.path.join(workdir, f".stdin-{os.getpid()}")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        os.unlink(path)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _report(fd: int, data: bytes) -> None:

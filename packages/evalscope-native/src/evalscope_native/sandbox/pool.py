@@ -1,8 +1,9 @@
 """Many programs at once: a bounded thread pool driving sandbox processes, and a result cache.
 
 Threads are enough: each one only waits on its sandbox's pipes, the work happens in the child
-processes. The cache key is the sha256 of (program, tests, limits, isolation, harness version), so
-a re-run, or the same completion sampled twice, is not executed again.
+processes. The cache key is the sha256 of (program, tests, limits, isolation, harness version; for
+a stdin/stdout case also its stdin, expected output and check), so a re-run, or the same completion
+sampled twice, is not executed again.
 """
 
 from __future__ import annotations
@@ -41,17 +42,32 @@ class SandboxCache:
         self.root = Path(root) if root is not None else default_cache_dir()
 
     @staticmethod
-    def key(program: str, tests: str, limits: SandboxLimits, isolation: Isolation) -> str:
-        payload = json.dumps(
-            {
-                "v": HARNESS_VERSION,
-                "program": program,
-                "tests": tests,
-                "limits": limits.as_dict(),
-                "iso": isolation,
-            },
-            sort_keys=True,
-        )
+    def key(
+        program: str,
+        tests: str,
+        limits: SandboxLimits,
+        isolation: Isolation,
+        *,
+        stdin: str | None = None,
+        expected: str | None = None,
+        check: str | None = None,
+    ) -> str:
+        """The content hash of everything a verdict depends on.
+
+        A stdin/stdout case adds its ``stdin``, its ``expected`` output and the name of the output
+        ``check`` (the verdict is the host's comparison); without them the key is the one earlier
+        versions computed, so existing cached verdicts stay valid.
+        """
+        content: dict[str, object] = {
+            "v": HARNESS_VERSION,
+            "program": program,
+            "tests": tests,
+            "limits": limits.as_dict(),
+            "iso": isolation,
+        }
+        if stdin is not None or expected is not None or check is not None:
+            content["io"] = {"stdin": stdin, "expected": expected, "check": check}
+        payload = json.dumps(content, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def _path(self, key: str) -> Path:

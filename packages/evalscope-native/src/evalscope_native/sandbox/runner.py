@@ -57,15 +57,18 @@ def run_untrusted(
     limits: SandboxLimits | None = None,
     allow_weak: bool | None = None,
     isolation: Isolation | None = None,
+    stdin: str | None = None,
 ) -> SandboxResult:
     """Run ``program`` followed by ``tests`` (trusted test code, e.g. ``check(candidate)``) once.
 
-    Never raises for anything the program does; raises ``SandboxUnavailable`` only when no
-    acceptable isolation exists (message names the fix).
+    ``stdin`` (default: empty, ``/dev/null``) is the program's standard input. The status is still
+    the nonce protocol's (the code must run to its end); to judge a program by what it prints for a
+    given input, use ``run_io_case``. Never raises for anything the program does; raises
+    ``SandboxUnavailable`` only when no acceptable isolation exists (message names the fix).
     """
     lim = _limits(limits, timeout_s=timeout_s, memory_mb=memory_mb, max_processes=max_processes, cpu_s=cpu_s)
     mode = isolation or choose_isolation(allow_weak)
-    return _execute(program + ("\n\n" + tests if tests else ""), lim, mode)
+    return _execute(program + ("\n\n" + tests if tests else ""), lim, mode, stdin=stdin)
 
 
 def _limits(base: SandboxLimits | None, **overrides: float | int | None) -> SandboxLimits:
@@ -73,9 +76,20 @@ def _limits(base: SandboxLimits | None, **overrides: float | int | None) -> Sand
     return dataclasses.replace(base or SandboxLimits(), **given)  # type: ignore[arg-type]
 
 
-def _execute(code: str, lim: SandboxLimits, mode: Isolation) -> SandboxResult:
+def _execute(
+    code: str,
+    lim: SandboxLimits,
+    mode: Isolation,
+    *,
+    stdin: str | None = None,
+    stdout_cap: int | None = None,
+) -> SandboxResult:
+    """One sandboxed run. ``stdout_cap`` (default ``max_output_bytes``) is how much stdout is kept:
+    stdin/stdout cases raise it so an expected output larger than the default still compares."""
     nonce = secrets.token_hex(16)
     config: dict[str, object] = {"code": code, "nonce": nonce, "limits": lim.as_dict(), "env": SANDBOX_ENV}
+    if stdin is not None:
+        config["stdin"] = stdin
     python = [sys.executable, "-I", "-B", "-c", _LAUNCHER]
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if mode == "bwrap":
@@ -95,14 +109,21 @@ def _execute(code: str, lim: SandboxLimits, mode: Isolation) -> SandboxResult:
         # Without a user namespace RLIMIT_NPROC would count every process of the user: unusable.
         config["nproc"] = None
     try:
-        return _drive(cmd, cwd, json.dumps(config).encode("utf-8"), nonce, lim, mode)
+        payload = json.dumps(config).encode("utf-8")
+        return _drive(cmd, cwd, payload, nonce, lim, mode, stdout_cap or lim.max_output_bytes)
     finally:
         if tmp is not None:
             tmp.cleanup()
 
 
 def _drive(
-    cmd: list[str], cwd: str | None, stdin_data: bytes, nonce: str, lim: SandboxLimits, mode: Isolation
+    cmd: list[str],
+    cwd: str | None,
+    stdin_data: bytes,
+    nonce: str,
+    lim: SandboxLimits,
+    mode: Isolation,
+    stdout_cap: int,
 ) -> SandboxResult:
     started = time.monotonic()
     read_fd, write_fd = os.pipe()
@@ -129,7 +150,7 @@ def _drive(
         proc.stdin.close()
     except OSError:
         pass  # it died before reading: the result says why
-    streams = _Streams(proc, read_fd, lim)
+    streams = _Streams(proc, read_fd, lim, stdout_cap)
     timed_out, flooded = streams.pump(started + lim.timeout_s)
     if timed_out or flooded:
         _kill(proc)
@@ -153,7 +174,7 @@ def _drive(
         wall_s=round(wall, 4),
         isolation=mode,
         detail=detail,
-        stdout_truncated=streams.total[1] > lim.max_output_bytes,
+        stdout_truncated=streams.total[1] > stdout_cap,
         stderr_truncated=streams.total[2] > lim.max_output_bytes,
     )
 
@@ -161,9 +182,12 @@ def _drive(
 class _Streams:
     """Reads stdout, stderr and the result pipe together, bounded, until EOF or a deadline."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], result_fd: int, lim: SandboxLimits) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes], result_fd: int, lim: SandboxLimits, stdout_cap: int
+    ) -> None:
         assert proc.stdout is not None and proc.stderr is not None
         self.lim = lim
+        self.caps = {1: stdout_cap, 2: lim.max_output_bytes, 3: 4096}
         self.fds = {proc.stdout.fileno(): 1, proc.stderr.fileno(): 2, result_fd: 3}
         self.kept: dict[int, bytearray] = {1: bytearray(), 2: bytearray(), 3: bytearray()}
         self.total = {1: 0, 2: 0, 3: 0}
@@ -208,8 +232,7 @@ class _Streams:
             return
         which = self.fds[fd]
         self.total[which] += len(chunk)
-        cap = 4096 if which == 3 else self.lim.max_output_bytes
-        room = cap - len(self.kept[which])
+        room = self.caps[which] - len(self.kept[which])
         if room > 0:
             self.kept[which] += chunk[:room]
 

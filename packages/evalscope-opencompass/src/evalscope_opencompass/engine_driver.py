@@ -1,0 +1,215 @@
+"""Runs INSIDE OpenCompass's environment (`<engine python> engine_driver.py job.json`): stdlib + OpenCompass only.
+
+It turns the job our backend wrote into an OpenCompass config file and runs OpenCompass's own command line
+(`opencompass.cli.main`) on it, in one process (`--debug`: tasks run one after the other in this process
+instead of one interpreter per task, which would cost ~20 s of imports each, and a failing task raises
+instead of being logged and skipped). Before anything runs it checks what would otherwise fail late or
+reach the network:
+
+* subsets asked for exist (closest names otherwise);
+* every dataset's local folder exists: OpenCompass downloads a dataset whose folder is missing, and this
+  backend never downloads (`COMPASS_DATA_CACHE` points at the user's data folder);
+* an API model gets a tokenizer it can load offline (OpenCompass counts prompt tokens with tiktoken or a
+  Hugging Face tokenizer, both fetched from the network on first use).
+
+The config file stays in the run folder, so `python -m opencompass.cli.main <run>/opencompass/config.py`
+reproduces the run by hand. A problem with the user's input exits with code 3 after writing
+`{"kind", "message"}` to the job's `error_path`; any other failure is the engine's own (non-zero exit).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+USER_ERROR = 3
+
+
+class UserError(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def main(job_path: str) -> int:
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
+    try:
+        config_path, plan = build_config(job)
+    except UserError as exc:
+        Path(job["error_path"]).write_text(
+            json.dumps({"kind": exc.kind, "message": str(exc)}), encoding="utf-8"
+        )
+        print(f"[evalscope driver] {exc.kind} error: {exc}", flush=True)
+        return USER_ERROR
+    outputs = Path(job["work_dir"])
+    before = set(os.listdir(outputs)) if outputs.is_dir() else set()
+    argv = ["opencompass", str(config_path), "-w", str(outputs), "--debug", "--mode", job["mode"]]
+    if job.get("reuse") and before:
+        argv += ["-r", "latest"]
+    print(f"[evalscope driver] running: {' '.join(argv)}", flush=True)
+    from opencompass.cli import main as oc_main
+
+    sys.argv = argv
+    oc_main.main()
+    after = sorted(set(os.listdir(outputs)))
+    new = sorted(set(after) - before) or after  # reused: the latest existing folder
+    plan["output_dir"] = str(outputs / new[-1])
+    Path(job["plan_path"]).write_text(json.dumps(plan, indent=2), encoding="utf-8")
+    print(f"[evalscope driver] done: {plan['output_dir']}", flush=True)
+    return 0
+
+
+def build_config(job: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+    """Write the OpenCompass config for `job`; return its path and the plan (which abbr is which dataset)."""
+    from mmengine.config import Config
+
+    datasets: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for choice in job["datasets"]:
+        cfgs = _dataset_configs(Config.fromfile(choice["config"]), choice)
+        wanted = choice.get("subsets")
+        if wanted:
+            cfgs = _pick_subsets(cfgs, wanted, choice["name"])
+        for cfg in cfgs:
+            cfg.pop("dataset_name", None)
+            if job.get("limit") is not None:
+                cfg.setdefault("reader_cfg", {})["test_range"] = job["limit"]
+            datasets.append(cfg)
+            entries.append({"dataset": choice["name"], "abbr": cfg["abbr"], "subset": _subset_of(cfg)})
+    _check_local_data(datasets, job["data_dir"])
+    models = [_model_config(m, job) for m in job["models"]]
+    runner = {"type": "opencompass.runners.LocalRunner", "max_num_workers": 1}
+    part = {"type": "opencompass.partitioners.NaivePartitioner"}
+    cfg = Config(
+        {
+            "datasets": _plain(datasets),
+            "models": models,
+            "infer": {
+                "partitioner": part,
+                "runner": {**runner, "task": {"type": "opencompass.tasks.OpenICLInferTask"}},
+            },
+            "eval": {
+                "partitioner": part,
+                "runner": {**runner, "task": {"type": "opencompass.tasks.OpenICLEvalTask"}},
+            },
+            "work_dir": job["work_dir"],
+        }
+    )
+    config_path = Path(job["config_path"])
+    cfg.dump(str(config_path))
+    plan = {"model_abbrs": [m["abbr"] for m in models], "entries": entries}
+    return config_path, plan
+
+
+def _plain(value: Any) -> Any:
+    """Classes and functions (a dataset config's `type`s) as dotted import paths, which the dumped file keeps.
+
+    A config read with `Config.fromfile` holds the objects themselves; a new `Config` built from them cannot
+    be written back as Python source. OpenCompass's registries resolve a dotted path by importing it.
+    """
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, type) or callable(value):
+        return f"{value.__module__}.{value.__qualname__}"
+    return value
+
+
+def _dataset_configs(cfg: Any, choice: dict[str, Any]) -> list[dict[str, Any]]:
+    var = choice.get("variable")
+    keys = [var] if var else [k for k in cfg.keys() if k.endswith("_datasets")]
+    found = [dict(d) for k in keys if k in cfg for d in cfg[k]]
+    if not found:
+        raise UserError(
+            "config", f"{choice['config']} defines no `*_datasets` list: it is not a dataset config"
+        )
+    return found
+
+
+def _subset_of(cfg: dict[str, Any]) -> str:
+    """A dataset config's subset: its `name` (MMLU's subject, C-Eval's exam, ...), else its abbr."""
+    name = cfg.get("name")
+    return name if isinstance(name, str) and name else str(cfg["abbr"])
+
+
+def _pick_subsets(cfgs: list[dict[str, Any]], wanted: list[str], dataset: str) -> list[dict[str, Any]]:
+    by_subset = {_subset_of(c): c for c in cfgs}
+    by_abbr = {str(c["abbr"]): c for c in cfgs}
+    picked = []
+    for name in wanted:
+        hit = by_subset.get(name) or by_abbr.get(name)
+        if hit is None:
+            close = difflib.get_close_matches(name, list(by_subset), n=3, cutoff=0.6)
+            hint = f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
+            raise UserError(
+                "config",
+                f"{dataset} has no subset {name!r}.{hint} Its subsets: {', '.join(sorted(by_subset))}",
+            )
+        picked.append(hit)
+    return picked
+
+
+def _check_local_data(datasets: list[dict[str, Any]], data_dir: str) -> None:
+    """Every dataset's folder must exist locally: OpenCompass would download a missing one."""
+    from opencompass.utils.datasets_info import DATASETS_MAPPING
+
+    missing: dict[str, str] = {}
+    for cfg in datasets:
+        path = cfg.get("path")
+        if not isinstance(path, str) or not path:
+            continue
+        if os.path.isabs(path):
+            local = path
+        else:
+            rel = DATASETS_MAPPING.get(path, {}).get("local") or path
+            local = os.path.normpath(os.path.join(data_dir, rel))
+        if not os.path.exists(local):
+            missing.setdefault(local, str(cfg["abbr"]))
+    if missing:
+        lines = "; ".join(f"{path} (for {abbr})" for path, abbr in missing.items())
+        raise UserError(
+            "data",
+            f"local data not found: {lines}. This backend never downloads datasets: put OpenCompass's data "
+            f"under {data_dir} (the layout of OpenCompass's data archive: data/<dataset>/...) or point "
+            "eval_config.data_dir elsewhere",
+        )
+
+
+def _model_config(model: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+    out = dict(model)
+    if out.get("tokenizer_path") is None and out.pop("_needs_offline_tokenizer", False):
+        out["tokenizer_path"] = _approximate_tokenizer(Path(job["work_dir"]).parent / "approx_tokenizer")
+    out.pop("_needs_offline_tokenizer", None)
+    return out
+
+
+def _approximate_tokenizer(folder: Path) -> str:
+    """A whitespace word-level tokenizer saved as a Hugging Face folder: loads offline, counts ~words.
+
+    OpenCompass's API models count prompt tokens only to truncate prompts longer than `max_seq_len`; without
+    a loadable tokenizer they fall back to downloading tiktoken's gpt-4 table, which offline runs cannot.
+    """
+    if not (folder / "tokenizer.json").is_file():
+        from tokenizers import Tokenizer, models, pre_tokenizers
+
+        folder.mkdir(parents=True, exist_ok=True)
+        tok = Tokenizer(models.WordLevel(vocab={"[UNK]": 0}, unk_token="[UNK]"))
+        tok.pre_tokenizer = pre_tokenizers.Whitespace()
+        tok.save(str(folder / "tokenizer.json"))
+        (folder / "tokenizer_config.json").write_text(
+            json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", "unk_token": "[UNK]"}), encoding="utf-8"
+        )
+    print(
+        f"[evalscope driver] offline: prompt tokens are counted approximately (words) with {folder}",
+        flush=True,
+    )
+    return str(folder)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,1 @@
+"""API formats: how prompts become request bodies and replies become tokens (`--api`)."""

@@ -1,0 +1,286 @@
+"""`PerfConfig`: every setting of `evalscope perf`, with EvalScope 1.x's names and defaults.
+
+The same model is built from CLI flags, a dict, or a YAML/JSON file (`load_perf_config`). Unknown
+keys fail with the closest valid name; `--api` and `--dataset` names are checked here, before any
+request is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from evalscope.errors import ConfigError, UnknownNameError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = ["PerfConfig", "RunPoint", "load_perf_config"]
+
+_KNOWN_ENDPOINTS = ("chat/completions", "completions", "embeddings")
+SLA_VARIABLES = ("parallel", "rate")
+
+
+def _as_list(value: Any) -> Any:
+    if value is None or isinstance(value, list):
+        return value
+    if isinstance(value, tuple):
+        return list(value)
+    return [value]
+
+
+class RunPoint(BaseModel):
+    """One run of a sweep: its concurrency, request count and arrival rate (-1: closed loop)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    parallel: int
+    number: int
+    rate: float = -1.0
+
+    @property
+    def label(self) -> str:
+        base = f"parallel_{self.parallel}_number_{self.number}"
+        return base + (f"_rate_{self.rate:g}" if self.rate > 0 else "")
+
+
+class PerfConfig(BaseModel):
+    """All settings; field names are EvalScope's `Arguments` names (`warmup_num` is read as `warmup`)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    # model and API
+    model: str | None = None
+    api: str = "openai"
+    url: str = "http://127.0.0.1:8877/v1/chat/completions"
+    api_key: str | None = Field(default=None, repr=False)
+    headers: dict[str, str] = Field(default_factory=dict)
+    tokenizer_path: str | None = None
+    # connection
+    connect_timeout: float = 5.0
+    read_timeout: float | None = 600.0
+    total_timeout: float | None = 6 * 60 * 60
+    no_test_connection: bool = False
+    http_client: Literal["raw", "aiohttp"] = "raw"
+    kernel_timestamps: bool = True  # raw client over plain TCP on Linux: the kernel's receive times
+    # load
+    number: list[int] = Field(default_factory=lambda: [1000])
+    parallel: list[int] = Field(default_factory=lambda: [1])
+    rate: list[float] = Field(default_factory=lambda: [-1.0])
+    warmup: float = Field(default=0, validation_alias="warmup_num")
+    sleep_interval: float = 5.0
+    workers: int = 1
+    seed: int | None = None
+    # dataset and prompt
+    dataset: str = "openqa"
+    dataset_path: str | None = None
+    data_source: Literal["modelscope", "huggingface"] = "modelscope"
+    prompt: str | None = None
+    min_prompt_length: int = 0
+    max_prompt_length: int = 131072
+    prefix_length: int = 0
+    # generation
+    stream: bool = True
+    max_tokens: int | None = 2048
+    min_tokens: int | None = None
+    temperature: float | None = 0.0
+    top_p: float | None = None
+    top_k: int | None = None
+    stop: list[str] | None = None
+    extra_args: dict[str, Any] = Field(default_factory=dict)
+    # SLOs: vLLM's per-request goodput (ms) and EvalScope's SLA search
+    goodput: dict[str, float] = Field(default_factory=dict)
+    sla_auto_tune: bool = False
+    sla_variable: str = "parallel"
+    sla_params: list[dict[str, str]] | None = None
+    sla_num_runs: int = 3
+    sla_upper_bound: int = 65536
+    sla_lower_bound: int = 1
+    sla_fixed_parallel: int | None = None
+    sla_number_multiplier: float | None = None
+    # output
+    name: str | None = None
+    outputs_dir: str = "outputs"
+    no_timestamp: bool = False
+    live: bool | None = None  # None: on when stdout is a terminal
+    debug: bool = False
+
+    @field_validator("number", "parallel", "rate", "stop", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return _as_list(v)
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _headers(cls, v: Any) -> Any:
+        if isinstance(v, list):  # ["k=v", ...] as EvalScope's --headers takes them
+            out = {}
+            for item in v:
+                key, eq, value = str(item).partition("=")
+                if not eq or not key.strip():
+                    raise ValueError(f"--headers expects key=value pairs, got {item!r}")
+                out[key.strip()] = value.strip()
+            return out
+        return v
+
+    @field_validator("extra_args", mode="before")
+    @classmethod
+    def _extra(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                v = json.loads(v) if v.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"--extra-args is not valid JSON: {exc.msg}") from None
+        return v or {}
+
+    @field_validator("sla_params", mode="before")
+    @classmethod
+    def _sla_params(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"--sla-params is not valid JSON: {exc.msg}") from None
+        if isinstance(v, dict):
+            v = [v]
+        return None if v is None else [{k: str(val) for k, val in g.items()} for g in v]
+
+    @model_validator(mode="after")
+    def _check(self) -> PerfConfig:
+        from evalscope_perf import registry
+
+        if not self.model:
+            raise ValueError("--model is required (the model name the service expects)")
+        self.api = registry.canonical_api(self.api)
+        registry.resolve_api(self.api)
+        if self.prompt is None:
+            registry.resolve_dataset(self.dataset)
+        n = {len(self.number), len(self.parallel), len(self.rate)} - {1}
+        if len(n) > 1:
+            raise ValueError(
+                f"--parallel {self.parallel}, --number {self.number} and --rate {self.rate} must have "
+                "the same length (one run per position) or a single value"
+            )
+        if any(p < 1 for p in self.parallel) or any(x < 1 for x in self.number):
+            raise ValueError("--parallel and --number values must be >= 1")
+        if any(r == 0 or (r < 0 and r != -1) for r in self.rate):
+            raise ValueError("--rate values must be > 0 requests/s, or -1 for a closed loop")
+        if self.workers < 1:
+            raise ValueError("--workers must be >= 1")
+        if self.sla_auto_tune:
+            if self.sla_variable not in SLA_VARIABLES:
+                raise UnknownNameError("--sla-variable", self.sla_variable, SLA_VARIABLES)
+            if not self.sla_params:
+                raise ValueError('--sla-auto-tune needs --sla-params, e.g. \'[{"p99_ttft": "<=2s"}]\'')
+            if not 1 <= self.sla_lower_bound <= self.sla_upper_bound:
+                raise ValueError("--sla-lower-bound and --sla-upper-bound must satisfy 1 <= lower <= upper")
+            if self.sla_num_runs < 1:
+                raise ValueError("--sla-num-runs must be >= 1")
+            from evalscope_perf.sla import parse_criteria
+
+            parse_criteria(self.sla_params)
+        from evalscope_perf.metrics import GOODPUT_KEYS
+
+        for key in self.goodput:
+            if key not in GOODPUT_KEYS:
+                raise UnknownNameError(
+                    "--goodput metric", key, GOODPUT_KEYS, hint="e.g. --goodput ttft:2000 tpot:50 (ms)"
+                )
+        self.url = self._resolve_url()
+        return self
+
+    def _resolve_url(self) -> str:
+        from evalscope_perf import registry
+
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--url {self.url!r} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
+        path = parts.path.rstrip("/")
+        if any(path.endswith("/" + e) for e in _KNOWN_ENDPOINTS):
+            return self.url
+        endpoint = registry.resolve_api(self.api).endpoint
+        return parts._replace(path=f"{path}/{endpoint}").geturl() if endpoint else self.url
+
+    # --- derived ---------------------------------------------------------------------------------
+
+    @property
+    def warmup_count(self) -> int:
+        """`--warmup` as a request count: >= 1 is a count, 0 < w < 1 a fraction of --number."""
+        if self.warmup <= 0:
+            return 0
+        if self.warmup >= 1:
+            return int(self.warmup)
+        return max(1, int(self.warmup * max(self.number)))
+
+    def run_points(self) -> list[RunPoint]:
+        size = max(len(self.number), len(self.parallel), len(self.rate))
+
+        def at(values: list[Any], i: int) -> Any:
+            return values[i] if len(values) > 1 else values[0]
+
+        return [
+            RunPoint(parallel=at(self.parallel, i), number=at(self.number, i), rate=at(self.rate, i))
+            for i in range(size)
+        ]
+
+    @property
+    def display_name(self) -> str:
+        raw = self.name or Path(str(self.model)).name or "perf"
+        return re.sub(r'[<>:"|?*\\/\0]', "_", raw)
+
+    def client_args(self) -> tuple[str, str, dict[str, str], float | None, float | None, float | None, bool]:
+        """Arguments of `runner.make_client` for these settings."""
+        return (
+            self.http_client, self.url, self.request_headers(), self.connect_timeout, self.read_timeout,
+            self.total_timeout, self.kernel_timestamps,
+        )  # fmt: skip
+
+    def request_headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "User-Agent": "evalscope-perf", **self.headers}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as written to disk: the key and auth headers shown as '***'."""
+        data = self.model_dump(mode="json")
+        if data.get("api_key"):
+            data["api_key"] = "***"
+        data["headers"] = {
+            k: ("***" if k.lower() in ("authorization", "x-api-key", "api-key") else v)
+            for k, v in self.headers.items()
+        }
+        return data
+
+
+def load_perf_config(source: PerfConfig | dict[str, Any] | str | Path) -> PerfConfig:
+    """A `PerfConfig` from itself, a dict, or a YAML/JSON file; errors name the bad key and a fix."""
+    if isinstance(source, PerfConfig):
+        return source
+    if isinstance(source, (str, Path)):
+        from evalscope.config import read_config_file
+
+        data: dict[str, Any] = read_config_file(Path(source))
+    else:
+        data = dict(source)
+    try:
+        return PerfConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc, data) from None
+
+
+def _config_error(exc: ValidationError, data: dict[str, Any]) -> ConfigError:
+    from evalscope.errors import closest
+
+    fields = [*PerfConfig.model_fields, "warmup_num"]
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        if err["type"] == "extra_forbidden":
+            near = closest(loc, fields)
+            lines.append(f"unknown setting {loc!r}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{loc}: {msg}" if loc else msg)
+    # an UnknownNameError raised inside a validator keeps its did-you-mean text in the message
+    return ConfigError("invalid perf settings: " + "; ".join(lines))

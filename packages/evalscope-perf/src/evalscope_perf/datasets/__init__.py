@@ -1,0 +1,1 @@
+"""Prompt datasets (`--dataset`): openqa, longalpaca, line_by_line, custom, random."""

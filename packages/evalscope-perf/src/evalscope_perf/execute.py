@@ -1,0 +1,185 @@
+"""One run (one point of a sweep): warm-up, measured load, SQLite rows, summary JSON.
+
+Ctrl-C (SIGINT) stops sending, drops the requests in flight, flushes every measured row to SQLite
+and writes a summary marked `interrupted`; a second Ctrl-C aborts at once (rows already committed
+stay in the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from evalscope.errors import ConfigError
+
+from evalscope_perf.config import RunPoint
+from evalscope_perf.live import LiveView
+from evalscope_perf.metrics import compute_metrics, fill_token_counts
+from evalscope_perf.prepare import Prepared
+from evalscope_perf.record import RequestRecord
+from evalscope_perf.runner import LoadJob, make_client, run_async, run_phase
+from evalscope_perf.store import RecordStore
+from evalscope_perf.summary import RunSummary, write_json
+
+__all__ = ["Control", "PhaseTiming", "execute_run"]
+
+TICK_S = 0.2  # SQLite commit and live-view period
+
+
+@dataclass
+class Control:
+    """Shared by the runs of one `evalscope perf` invocation: set once Ctrl-C was pressed."""
+
+    interrupted: bool = False
+
+
+@dataclass
+class PhaseTiming:
+    start: float
+    abandoned: int = 0
+
+
+def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -> RunSummary:
+    cfg = prep.cfg
+    db_path = run_dir / "benchmark_data.db"
+    if db_path.exists():
+        raise ConfigError(
+            f"{db_path} already exists: a run never overwrites measured data.",
+            hint="choose another --name or --outputs-dir, or drop --no-timestamp",
+        )
+    store = RecordStore(db_path, {"config": cfg.redacted(), "point": point.model_dump()})
+    measured: list[RequestRecord] = []
+    view = LiveView(f"evalscope perf · {cfg.display_name} · {point.label}", point.number, cfg.live)
+
+    def sink(rec: RequestRecord) -> None:
+        if not rec.warmup:
+            measured.append(rec)
+        store.add(rec)
+        view.observe(rec)
+
+    started_at = datetime.now().isoformat(timespec="seconds")
+    timing = PhaseTiming(time.perf_counter())
+    try:
+        view.start()
+        if cfg.workers > 1:
+            from evalscope_perf.workers import run_with_workers
+
+            timing = run_with_workers(prep, point, sink, store, view, ctrl)
+        else:
+            timing = run_async(_single_process(prep, point, sink, store, view, ctrl))
+    finally:
+        view.stop()
+        store.flush()
+    end = max((r.end for r in measured), default=timing.start)
+    fill_token_counts(measured, prep.tokenizer, prep.prompt_tokens)
+    store.update_tokens(measured)
+    metrics = compute_metrics(measured, end - timing.start, cfg.goodput, prep.api.generates)
+    summary = RunSummary(
+        name=cfg.display_name,
+        model=str(cfg.model),
+        api=cfg.api,
+        url=cfg.url,
+        dataset="prompt" if cfg.prompt is not None else cfg.dataset,
+        stream=prep.api.params.stream,
+        http_client=cfg.http_client,
+        workers=cfg.workers,
+        parallel=point.parallel,
+        number=point.number,
+        rate=point.rate,
+        interrupted=ctrl.interrupted,
+        abandoned=timing.abandoned,
+        started_at=started_at,
+        warmup_requests=cfg.warmup_count,
+        run_dir=str(run_dir),
+        **metrics,
+    )
+    write_json(run_dir / "benchmark_summary.json", summary)
+    store.set_meta("summary", summary.model_dump(mode="json"))
+    store.close()
+    return summary
+
+
+def _install_sigint(loop: asyncio.AbstractEventLoop, on_first: Callable[[], None]) -> bool:
+    """First Ctrl-C: stop gracefully. The handler then removes itself, so a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        return False  # signals can only be handled in the main thread (Python API from a thread)
+
+    def handler() -> None:
+        loop.remove_signal_handler(signal.SIGINT)
+        on_first()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, handler)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return False
+    return True
+
+
+async def _single_process(
+    prep: Prepared,
+    point: RunPoint,
+    sink: Callable[[RequestRecord], None],
+    store: RecordStore,
+    view: LiveView,
+    ctrl: Control,
+) -> PhaseTiming:
+    cfg = prep.cfg
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    if ctrl.interrupted:
+        stop.set()
+
+    def interrupt() -> None:
+        ctrl.interrupted = True
+        stop.set()
+
+    installed = _install_sigint(loop, interrupt)
+    client = make_client(*cfg.client_args())
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            while store.write_slice():
+                await asyncio.sleep(0)
+            store.commit()
+            view.refresh()
+
+    ticker = asyncio.ensure_future(tick())
+    prefix = uuid.uuid4().hex[:8]
+    try:
+        warm = cfg.warmup_count
+        if warm and not stop.is_set():
+            job = LoadJob(
+                prep.bodies, list(range(warm)), 0, point.parallel, -1, cfg.seed, True, f"{prefix}-w"
+            )
+            await run_phase(client, prep.api, job, sink, stop)
+        view.restart_clock()
+        timing = PhaseTiming(time.perf_counter())
+        if not stop.is_set():
+            job = LoadJob(
+                prep.bodies,
+                list(range(point.number)),
+                warm,
+                point.parallel,
+                point.rate,
+                cfg.seed,
+                False,
+                prefix,
+            )
+            timing.abandoned = await run_phase(client, prep.api, job, sink, stop)
+        return timing
+    finally:
+        ticker.cancel()
+        if installed:
+            try:
+                loop.remove_signal_handler(signal.SIGINT)
+            except (RuntimeError, ValueError):  # pragma: no cover - loop already closing
+                pass
+        await client.aclose()

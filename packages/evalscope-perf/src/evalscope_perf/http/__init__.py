@@ -1,0 +1,1 @@
+"""HTTP transports for the load generator: the raw asyncio client (default) and aiohttp."""

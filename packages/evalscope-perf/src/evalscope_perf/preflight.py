@@ -1,0 +1,100 @@
+"""Before the load: is the service there, and does it accept our request?
+
+An unreachable URL must fail in seconds with a message that names the fix, not after thousands of
+requests have each waited for their timeout. So: one TCP (and TLS) connect bounded by
+`--connect-timeout`, then, unless `--no-test-connection`, one real request (a short generation)
+whose 4xx answer (wrong model name, wrong path, bad key) stops the run with the server's message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+from urllib.parse import urlsplit
+
+from evalscope.errors import EvalScopeError
+
+from evalscope_perf.http.exchange import Exchange
+from evalscope_perf.prepare import Prepared
+from evalscope_perf.record import finalize
+from evalscope_perf.runner import make_client, run_async
+
+__all__ = ["ServiceUnreachableError", "preflight"]
+
+_RETRYABLE = (0, 429, 500, 502, 503, 504)
+
+
+class ServiceUnreachableError(EvalScopeError):
+    """The model service cannot be reached or refuses the test request."""
+
+
+def preflight(prep: Prepared) -> None:
+    run_async(_check(prep))
+
+
+async def _check(prep: Prepared) -> None:
+    cfg = prep.cfg
+    parts = urlsplit(cfg.url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    hint = "is the model server running and listening there? Check --url (and --connect-timeout)."
+    ctx = ssl.create_default_context() if parts.scheme == "https" else None
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=ctx, server_hostname=host if ctx else None),
+            cfg.connect_timeout,
+        )
+        writer.close()
+    except socket.gaierror as exc:
+        raise ServiceUnreachableError(
+            f"--url {cfg.url}: cannot resolve host {host!r} ({exc.strerror}).", hint
+        ) from None
+    except asyncio.TimeoutError:
+        raise ServiceUnreachableError(
+            f"--url {cfg.url}: no answer from {host}:{port} within --connect-timeout {cfg.connect_timeout}s.",
+            hint,
+        ) from None
+    except ssl.SSLError as exc:
+        raise ServiceUnreachableError(f"--url {cfg.url}: TLS handshake failed: {exc}.", hint) from None
+    except OSError as exc:
+        raise ServiceUnreachableError(
+            f"--url {cfg.url}: cannot connect to {host}:{port}: {exc.strerror or exc}.", hint
+        ) from None
+    if cfg.no_test_connection:
+        return
+    body = prep.api.build_body(prep.prompts[0])
+    if "max_tokens" in body:  # a short answer is enough to prove the request is accepted
+        body["max_tokens"] = max(4, int(body.get("min_tokens") or 0))
+    client = make_client(*cfg.client_args())
+    try:
+        for attempt in range(3):
+            ex = await client.request(json.dumps(body).encode(), "evalscope-perf-test-connection")
+            rec = finalize(ex, prep.api, 0, 0, True)
+            if cfg.debug:
+                _show(cfg.url, body, ex)
+            if rec.success:
+                return
+            if ex.status not in _RETRYABLE or attempt == 2:
+                raise ServiceUnreachableError(
+                    f"the test request to {cfg.url} failed: {rec.error}",
+                    "check --model, --api and --url (and --api-key); --no-test-connection skips this check",
+                )
+            await asyncio.sleep(0.5 * (attempt + 1))
+    finally:
+        await client.aclose()
+
+
+def _show(url: str, body: dict[str, object], ex: Exchange) -> None:
+    """--debug: the test request and what came back, to check the format before the load."""
+    import sys
+
+    print(f"[debug] POST {url}\n[debug] body: {json.dumps(body, ensure_ascii=False)[:2000]}", file=sys.stderr)
+    print(f"[debug] status {ex.status} {ex.content_type} error={ex.error}", file=sys.stderr)
+    for t, event in ex.events[:8]:
+        print(
+            f"[debug] +{(t - ex.t_start) * 1000:8.2f} ms {event[:300].decode(errors='replace')}",
+            file=sys.stderr,
+        )
+    if ex.body:
+        print(f"[debug] body: {ex.body[:1000].decode(errors='replace')}", file=sys.stderr)

@@ -1,0 +1,210 @@
+"""The load generator of one process: closed loop (`--rate -1`) or Poisson arrivals (`--rate R`).
+
+* Closed loop: `parallel` coroutines each send their next request as soon as the previous one ends.
+* Open loop: request k is released at the k-th arrival of a Poisson process of rate R (exponential
+  gaps from a seeded generator) and waits for one of the `parallel` slots, as in vLLM's
+  `--request-rate` with `--max-concurrency`; its clock starts when it is sent.
+
+A `share` (k, n) keeps only the requests whose index is k modulo n, with 1/n of the concurrency and
+rate: that is how `--workers n` splits one load across processes (the union of n Poisson processes
+of rate R/n is a Poisson process of rate R).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from evalscope_perf.apis.base import ApiFormat
+from evalscope_perf.http.exchange import Exchange
+from evalscope_perf.record import RequestRecord, finalize
+
+__all__ = ["Client", "LoadJob", "make_client", "run_async", "run_phase", "split"]
+
+
+class Client(Protocol):
+    async def request(self, body: bytes, request_id: str = "") -> Exchange: ...
+
+    async def preconnect(self, n: int) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class LoadJob:
+    """One phase (warm-up or measured) of one process."""
+
+    bodies: list[bytes]  # one pre-serialised body per prompt
+    indices: list[int]  # request indices this process sends
+    first_prompt: int  # request i uses prompt (first_prompt + i) % len(bodies)
+    parallel: int
+    rate: float  # -1: closed loop
+    seed: int | None
+    warmup: bool
+    id_prefix: str
+
+
+def split(total: int, n: int, k: int) -> int:
+    """Share k of `total` split as evenly as possible over n."""
+    return total // n + (1 if k < total % n else 0)
+
+
+def make_client(
+    kind: str,
+    url: str,
+    headers: dict[str, str],
+    connect: float | None,
+    read: float | None,
+    total: float | None,
+    kernel_stamps: bool = True,
+) -> Client:
+    if kind == "aiohttp":
+        from evalscope_perf.http.aiohttp_client import AiohttpClient
+
+        return AiohttpClient(url, headers, connect_timeout=connect, read_timeout=read, total_timeout=total)
+    from evalscope_perf.http.raw import RawHttpClient
+
+    return RawHttpClient(
+        url,
+        headers,
+        connect_timeout=connect,
+        read_timeout=read,
+        total_timeout=total,
+        kernel_stamps=kernel_stamps,
+    )
+
+
+def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run on uvloop where available (a faster event loop: more requests per client CPU second)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+#: Longest stretch of bookkeeping (JSON parsing, records) between two polls of the sockets. Bytes
+#: that arrive meanwhile wait in the kernel unstamped, so this bounds the timestamp error it causes.
+SLICE_S = 0.0002
+
+
+async def run_phase(
+    client: Client,
+    api: ApiFormat,
+    job: LoadJob,
+    sink: Callable[[RequestRecord], None],
+    stop: asyncio.Event,
+) -> int:
+    """Send the job's requests; every finished one goes to `sink`. Returns how many were abandoned
+    in flight because `stop` was set (Ctrl-C): those are neither successes nor failures.
+
+    A sender never parses its response: it queues the raw exchange and sends its next request at
+    once. A separate finalizer turns exchanges into records in slices of at most `SLICE_S`, yielding
+    to the event loop in between, so a burst of completions cannot hold up the stamping of tokens
+    arriving on other streams.
+    """
+    bodies, n_bodies = job.bodies, len(job.bodies)
+    in_flight = 0
+    done: deque[tuple[Exchange, int, int]] = deque()
+    wake = asyncio.Event()
+    await client.preconnect(min(job.parallel, len(job.indices)))
+
+    async def send(i: int) -> None:
+        nonlocal in_flight
+        p = (job.first_prompt + i) % n_bodies
+        in_flight += 1
+        ex = await client.request(bodies[p], f"{job.id_prefix}-{i}")
+        in_flight -= 1
+        done.append((ex, i, p))
+        wake.set()
+
+    def drain(budget: float) -> None:
+        deadline = time.perf_counter() + budget
+        while done:
+            ex, i, p = done.popleft()
+            sink(finalize(ex, api, i, p, job.warmup))
+            if time.perf_counter() > deadline:
+                return
+
+    async def finalizer() -> None:
+        while True:
+            if not done:
+                wake.clear()
+                await wake.wait()
+            drain(SLICE_S)
+            await asyncio.sleep(0)
+
+    body = _open_loop(job, send, stop) if job.rate > 0 else _closed_loop(job, send, stop)
+    task = asyncio.ensure_future(body)
+    fin = asyncio.ensure_future(finalizer())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        fin.cancel()
+    abandoned = 0
+    if not task.done():  # interrupted: drop what is in flight
+        abandoned = in_flight
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    drain(float("inf"))
+    if not task.cancelled():
+        task.result()
+    return abandoned
+
+
+async def _closed_loop(
+    job: LoadJob, send: Callable[[int], Coroutine[Any, Any, None]], stop: asyncio.Event
+) -> None:
+    it = iter(job.indices)
+
+    async def worker() -> None:
+        for i in it:  # one shared iterator: each coroutine takes the next index when it is free
+            if stop.is_set():
+                return
+            await send(i)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(job.parallel, len(job.indices)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for w in workers:
+            w.cancel()
+
+
+async def _open_loop(
+    job: LoadJob, send: Callable[[int], Coroutine[Any, Any, None]], stop: asyncio.Event
+) -> None:
+    import numpy as np
+
+    gaps = np.random.default_rng(job.seed).exponential(1.0 / job.rate, len(job.indices))
+    arrivals = np.cumsum(gaps).tolist()
+    slots = asyncio.Semaphore(job.parallel)
+    tasks: set[asyncio.Future[None]] = set()
+
+    async def one(i: int) -> None:
+        async with slots:
+            if not stop.is_set():
+                await send(i)
+
+    t0 = time.perf_counter()
+    try:
+        for i, due in zip(job.indices, arrivals, strict=True):
+            delay = t0 + due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if stop.is_set():
+                break
+            task = asyncio.ensure_future(one(i))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.gather(*list(tasks))
+    finally:
+        for t in tasks:
+            t.cancel()

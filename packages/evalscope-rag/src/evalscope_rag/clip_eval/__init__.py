@@ -1,0 +1,1 @@
+"""CLIP-benchmark-style zero-shot image-text retrieval (recall@k)."""

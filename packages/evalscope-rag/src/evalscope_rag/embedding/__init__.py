@@ -1,0 +1,1 @@
+"""Text embedders (local sentence-transformers, OpenAI-compatible APIs) behind one content-hash cache."""

@@ -1,0 +1,1 @@
+"""RAGAS metrics per sample with a judge behind an OpenAI-compatible API."""
