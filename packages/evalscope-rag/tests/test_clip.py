@@ -88,6 +88,33 @@ def test_recall_at_k_matches_an_independent_computation(
     assert len(reviews) == 12 and "caption_hits" in reviews[0]
 
 
+def test_a_rerun_encodes_nothing_and_scores_the_same(clip_setup: tuple[Path, Path], tmp_path: Path) -> None:
+    data_dir, model_dir = clip_setup
+    eval_cfg = {
+        "models": [{"model_name": str(model_dir)}],
+        "dataset_name": ["custom"],
+        "data_dir": str(data_dir),
+        "batch_size": 4,
+        "recall_k": [1, 5],
+    }
+
+    def run(out: str) -> tuple[dict[str, float], dict[str, int]]:
+        cfg = {"eval_backend": "RAGEval", "work_dir": str(tmp_path / out), "offline": True,
+               "eval_config": {"tool": "clip_benchmark", "eval": eval_cfg}}  # fmt: skip
+        report = run_task(cfg)["custom"]
+        return {m.name: m.score for m in report.metrics}, report.extra["embedding_cache"]
+
+    first, first_stats = run("first")
+    assert first_stats == {"images_encoded": 12, "images_cached": 0, "texts_encoded": 24, "texts_cached": 0}
+    second, second_stats = run("second")
+    assert second_stats == {"images_encoded": 0, "images_cached": 12, "texts_encoded": 0, "texts_cached": 24}
+    assert second == first  # the cached float32 vectors are the encoder's own
+
+    eval_cfg["use_embedding_cache"] = False
+    third, third_stats = run("third")
+    assert third_stats["images_encoded"] == 12 and third_stats["images_cached"] == 0 and third == first
+
+
 def test_bad_image_sets_fail_before_the_run(clip_setup: tuple[Path, Path], tmp_path: Path) -> None:
     _, model_dir = clip_setup
     base = {

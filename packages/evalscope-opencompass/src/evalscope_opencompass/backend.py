@@ -282,6 +282,9 @@ def _model_dict(
         "max_seq_len": model.max_seq_len,
         "batch_size": model.batch_size or config.eval_batch_size,
         "run_cfg": {"num_gpus": 0},
+        # OpenCompass lets a dataset's own `max_out_len` (512 for GSM8K) win over the model's; one the user
+        # set on the model is meant for every dataset, so the driver writes it into each inferencer
+        "_max_out_len_override": model.max_out_len is not None,
     }
     if model.is_api:
         base = (model.openai_api_base or "").rstrip("/")

@@ -81,6 +81,12 @@ def build_config(job: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
             datasets.append(cfg)
             entries.append({"dataset": choice["name"], "abbr": cfg["abbr"], "subset": _subset_of(cfg)})
     _check_local_data(datasets, job["data_dir"])
+    override = [int(m["max_out_len"]) for m in job["models"] if m.get("_max_out_len_override")]
+    if override:  # one model per run: its explicit max_out_len bounds every dataset's generation
+        for cfg in datasets:
+            inferencer = cfg.get("infer_cfg", {}).get("inferencer")
+            if isinstance(inferencer, dict) and "max_out_len" in inferencer:
+                inferencer["max_out_len"] = override[0]
     models = [_model_config(m, job) for m in job["models"]]
     runner = {"type": "opencompass.runners.LocalRunner", "max_num_workers": 1}
     part = {"type": "opencompass.partitioners.NaivePartitioner"}
@@ -185,6 +191,7 @@ def _model_config(model: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
     if out.get("tokenizer_path") is None and out.pop("_needs_offline_tokenizer", False):
         out["tokenizer_path"] = _approximate_tokenizer(Path(job["work_dir"]).parent / "approx_tokenizer")
     out.pop("_needs_offline_tokenizer", None)
+    out.pop("_max_out_len_override", None)
     return out
 
 

@@ -150,12 +150,24 @@ class RAGASEvalConfig(_Strict):
 
 
 class RAGASTestsetConfig(_Strict):
-    docs: list[str]
+    """Generate (question, reference contexts, reference answer) rows from documents (see testset.py)."""
+
+    docs: list[str] = Field(description="Document files and/or folders of .txt/.md files.")
     test_size: int = Field(default=10, ge=1)
     output_file: str = "outputs/testset.json"
     generator_llm: RAGASLLMConfig
-    embeddings: RAGASEmbeddingConfig
+    embeddings: RAGASEmbeddingConfig | None = Field(
+        default=None, description="Accepted for EvalScope configs; the generator does not embed."
+    )
     language: str = "english"
+    chunk_size: int = Field(
+        default=1500, ge=50, description="Most characters per chunk (paragraphs kept whole)."
+    )
+    seed: int = 42
+    distribution: dict[str, float] | None = Field(
+        default=None,
+        description="Query type -> weight (single_hop_specific, multi_hop_specific, multi_hop_abstract).",
+    )
 
 
 class RAGASToolConfig(_Strict):
@@ -184,7 +196,8 @@ class ClipBenchmarkEvalConfig(_Strict):
     num_workers: int = Field(default=1, ge=0)
     verbose: bool = True
     output_dir: str | None = None
-    cache_dir: str | None = None
+    cache_dir: str | None = Field(default=None, description="Embedding cache folder (default: see docs).")
+    use_embedding_cache: bool = True
     skip_existing: bool = False
     limit: int | None = Field(default=None, ge=1)
     recall_k: list[int] = Field(default_factory=lambda: [5], description="The k of recall@k (EvalScope: 5).")

@@ -54,16 +54,25 @@ def prepare_clip(tool: ClipBenchmarkToolConfig, config: TaskConfig) -> ClipPrepa
 
 
 def run_clip(prep: ClipPrepared, run: RunInfo) -> list[Report]:
+    from evalscope_rag.clip_eval.cache import CachedClipEncoder, encoder_identity
     from evalscope_rag.clip_eval.model import ClipEncoder
+    from evalscope_rag.embedding.cache import default_cache_root
 
     evl = prep.tool.eval
+    cache_root = None
+    if evl.use_embedding_cache:
+        cache_root = Path(evl.cache_dir).expanduser() if evl.cache_dir else default_cache_root()
     reports = []
     for m in evl.models:
-        encoder = ClipEncoder(
+        clip = ClipEncoder(
             m.model_name, device=m.device, revision=m.revision, offline=prep.config.is_offline()
         )
-        for name, root in prep.roots.items():
-            reports.append(_evaluate(encoder, m, name, root, prep, run))
+        encoder = CachedClipEncoder.open(clip, encoder_identity(clip.name, m.revision), cache_root)
+        try:
+            for name, root in prep.roots.items():
+                reports.append(_evaluate(encoder, m, name, root, prep, run))
+        finally:
+            encoder.close()
     if len(evl.models) > 1:
         reports = [r.model_copy(update={"dataset_name": f"{r.dataset_name}@{r.model_name}"}) for r in reports]
     return reports
@@ -81,9 +90,10 @@ def _evaluate(
     items = load_items(root, evl.split, evl.limit)
     image_parts, text_parts, text_to_image = [], [], []
     show = evl.verbose and sys.stderr.isatty()
+    before = encoder.stats.as_dict()
     for start in tqdm(range(0, len(items), evl.batch_size), desc=f"CLIP {name}", disable=not show):
         batch = items[start : start + evl.batch_size]
-        image_parts.append(encoder.encode_images([it.open() for it in batch]))
+        image_parts.append(encoder.encode_images(batch))
         texts = [c for it in batch for c in it.captions]
         text_to_image += [start + i for i, it in enumerate(batch) for _ in it.captions]
         text_parts.append(encoder.encode_texts(texts))
@@ -121,6 +131,7 @@ def _evaluate(
             "data_source": str(root),
             "num_images": len(items),
             "num_texts": len(text_to_image),
+            "embedding_cache": {k: v - before[k] for k, v in encoder.stats.as_dict().items()},
         },
     )
 

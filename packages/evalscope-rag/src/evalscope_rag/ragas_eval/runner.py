@@ -135,7 +135,8 @@ def run_ragas(prep: RagasPrepared, run: RunInfo) -> list[Report]:
         from evalscope_rag.ragas_eval.testset import generate_testset
 
         generate_testset(prep.tool.testset_generation, prep.config, run)
-        if prep.tool.eval is not None and not prep.samples and prep.testset_path is not None:
+        # read again even if prepare read it: the file may be the one just (re)generated
+        if prep.tool.eval is not None and prep.testset_path is not None:
             prep.samples = read_testset(prep.testset_path)
             check_fields(prep.testset_path, prep.samples, {m.name: m.needs for m in prep.metrics})
     if prep.tool.eval is not None:

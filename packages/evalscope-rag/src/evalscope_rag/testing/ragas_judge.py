@@ -12,6 +12,12 @@ test can predict every score:
 * context recall: each reference sentence attributed when it occurs in the context;
 * answer correctness: TP = answer statements that are also reference statements, FP/FN the rest.
 
+Test-set generation (`ragas_eval/testset.py`):
+
+* GeneratedQA: question `"<query_type>: <first sentence of the first context>?"`, answer the first
+  sentence of every context, joined by a space;
+* RAGAnswer: the first sentence of the first context.
+
 Any prompt whose input contains `MALFORMED` gets a reply that is not JSON.
 """
 
@@ -84,6 +90,16 @@ def make_responder(
                 "question": questions.get(response, response),
                 "noncommittal": int("don't know" in response.lower()),
             }
+        elif schema == "GeneratedQA":
+            contexts = [str(c) for c in data.get("contexts", [])]
+            firsts = [(sentences(c) or [""])[0] for c in contexts]
+            out = {
+                "question": f"{data.get('query_type')}: {firsts[0] if firsts else ''}?",
+                "answer": " ".join(f"{f}." for f in firsts),
+            }
+        elif schema == "RAGAnswer":
+            first = (sentences(str((data.get("contexts") or [""])[0])) or [""])[0]
+            out = {"answer": f"{first}."}
         elif schema == "ContextPrecisionOutput":
             first = (sentences(str(data.get("answer", ""))) or [""])[0]
             out = {
