@@ -126,7 +126,7 @@ class OpenCompassBackend:
             offline=config.is_offline(),
             timeout_s=ec.timeout,
             idle_timeout_s=ec.idle_timeout or max(600.0, 5 * (config.timeout or 120.0)),
-            public_config=_redacted(config.public_dump()),
+            public_config=config.public_dump(),  # secrets in eval_config redacted by the core
         )
 
     def run(self, prepared: PreparedRun, run: RunInfo) -> list[Report]:
@@ -335,15 +335,6 @@ def _model_dict(
 
 def _model_type(name: str) -> str:
     return name if "." in name else f"opencompass.models.{name}"
-
-
-def _redacted(data: Any) -> Any:
-    """`eval_config.models[].key` is a secret like `api_key`: keep it out of reports."""
-    if isinstance(data, dict):
-        return {k: ("***" if k in ("key", "api_key") and v else _redacted(v)) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_redacted(v) for v in data]
-    return data
 
 
 def _tail(path: Path, n: int) -> str:

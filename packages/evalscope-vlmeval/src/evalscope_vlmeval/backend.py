@@ -115,7 +115,7 @@ class VLMEvalBackend:
             offline=config.is_offline(),
             timeout_s=ec.timeout,
             idle_timeout_s=ec.idle_timeout or max(600.0, 5 * (config.timeout or 120.0)),
-            public_config=_redacted(config.public_dump()),
+            public_config=config.public_dump(),  # secrets in eval_config redacted by the core
         )
 
     def run(self, prepared: PreparedRun, run: RunInfo) -> list[Report]:
@@ -245,14 +245,3 @@ def _whole(limit: float | None) -> int | None:
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "model"
-
-
-def _redacted(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {
-            k: ("***" if k in ("key", "api_key", "judge_key") and v else _redacted(v))
-            for k, v in data.items()
-        }
-    if isinstance(data, list):
-        return [_redacted(v) for v in data]
-    return data
