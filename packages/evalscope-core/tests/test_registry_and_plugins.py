@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -147,3 +148,56 @@ def test_list_backend_datasets(monkeypatch: pytest.MonkeyPatch) -> None:
     unknown = runner.invoke(app, ["--backend", "engz"])
     assert unknown.exit_code != 0
     assert "engx" in str(unknown.exception) or "engx" in unknown.output
+
+
+class _TwoModelBackend:
+    """An engine that evaluates two models in one run, as OpenCompass does with several `models`."""
+
+    def prepare(self, config: object) -> object:
+        return SimpleNamespace(model_name="first")
+
+    def run(self, prepared: object, run: object) -> list[object]:
+        from evalscope.report import CategoryScore, MetricScore, Report, SubsetScore
+
+        def rep(model: str, dataset: str, score: float) -> Report:
+            sub = SubsetScore(name="main", num=2, score=score)
+            cat = CategoryScore(name="default", num=2, score=score, subsets=[sub])
+            metric = MetricScore(name="acc", num=2, score=score, macro_score=score, categories=[cat])
+            return Report(
+                name=f"twox/{dataset}",
+                dataset_name=dataset,
+                model_name=model,
+                metrics=[metric],
+                num_samples=2,
+            )
+
+        return [rep("first", "gsm8k", 0.5), rep("second", "gsm8k", 1.0), rep("second", "arc", 0.0)]
+
+
+class _PluginWithTwoModelBackend:
+    @hookimpl
+    def evalscope_register_backends(self) -> list[object]:
+        from evalscope.specs import BackendSpec
+
+        return [BackendSpec(name="twox", impl="_evalscope_test_backends:TwoModels")]
+
+
+def test_several_models_in_one_run_are_filed_apart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+    import sys
+
+    from evalscope.run import run_task
+
+    monkeypatch.setitem(sys.modules, "_evalscope_test_backends", SimpleNamespace(TwoModels=_TwoModelBackend))
+    register_plugin(_PluginWithTwoModelBackend(), "two")
+    work = tmp_path / "out"
+    reports = run_task({"backend": "twox", "work_dir": str(work), "reporters": []})
+    # one dataset reported by two models: keyed apart; a dataset only one model ran keeps its name
+    assert sorted(reports) == ["arc", "gsm8k@first", "gsm8k@second"]
+    assert reports["gsm8k@second"].score() == 1.0
+    (run_dir,) = work.iterdir()
+    on_disk = {
+        (p.parent.name, p.stem): json.loads(p.read_text())["metrics"][0]["score"]
+        for p in (run_dir / "reports").rglob("*.json")
+    }
+    assert on_disk == {("first", "gsm8k"): 0.5, ("second", "gsm8k"): 1.0, ("second", "arc"): 0.0}

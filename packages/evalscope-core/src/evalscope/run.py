@@ -68,6 +68,21 @@ def _resolve_backend(name: str) -> Any:
         ) from None
 
 
+def report_keys(reports: list[Report]) -> dict[str, Report]:
+    """Reports keyed by dataset name; when several models report one dataset, `<dataset>@<model>`.
+
+    Why: engines such as OpenCompass evaluate several models in one run, and a dict keyed by the
+    dataset alone would silently keep only the last model's report.
+    """
+    count: dict[str, int] = {}
+    for rep in reports:
+        count[rep.dataset_name] = count.get(rep.dataset_name, 0) + 1
+    return {
+        (rep.dataset_name if count[rep.dataset_name] == 1 else f"{rep.dataset_name}@{rep.model_name}"): rep
+        for rep in reports
+    }
+
+
 def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> dict[str, Report]:
     """Run an evaluation and return its reports keyed by dataset name (as EvalScope's run_task does)."""
     from evalscope import registry
@@ -106,14 +121,14 @@ def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> 
         call_lifecycle("evalscope_on_run_start", run=run, config=config)
         reports = backend.run(prepared, run)
         for rep in reports:
-            atomic_write_json(run.report_path(rep.dataset_name), rep.model_dump(mode="json"))
+            atomic_write_json(run.report_path(rep.dataset_name, rep.model_name), rep.model_dump(mode="json"))
         for spec in reporter_specs:
             try:
                 reporter: Reporter = registry.load_impl(spec)
                 reporter(reports, run, config)
             except Exception:
                 log.exception("reporter %s failed; the reports are still on disk", spec.canonical_name)
-        return {rep.dataset_name: rep for rep in reports}
+        return report_keys(reports)
     except BaseException as exc:
         error = exc
         raise

@@ -45,8 +45,9 @@ class RunInfo:
     def reviews_path(self, benchmark: str) -> Path:
         return self.run_dir / "reviews" / _safe(self.model_name) / f"{_safe(benchmark)}.jsonl"
 
-    def report_path(self, benchmark: str) -> Path:
-        return self.run_dir / "reports" / _safe(self.model_name) / f"{_safe(benchmark)}.json"
+    def report_path(self, benchmark: str, model_name: str | None = None) -> Path:
+        """`reports/<model>/<benchmark>.json`; a backend that runs several models names each report's."""
+        return self.run_dir / "reports" / _safe(model_name or self.model_name) / f"{_safe(benchmark)}.json"
 
     @property
     def log_path(self) -> Path:
