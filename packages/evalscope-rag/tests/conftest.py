@@ -49,6 +49,18 @@ def sts_rows(data_dir: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+@pytest.fixture(scope="session")
+def cross_encoder_path(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path) -> Path:
+    """A real cross-encoder checkpoint: MiniLM's body with a seeded random scoring head."""
+    import torch
+    from sentence_transformers import CrossEncoder
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("ce") / "minilm-reranker"
+    CrossEncoder(str(minilm_path), num_labels=1, device="cpu").save_pretrained(str(folder))
+    return folder
+
+
 @pytest.fixture
 def offline_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

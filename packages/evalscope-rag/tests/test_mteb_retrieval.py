@@ -16,18 +16,6 @@ pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "rag"
 
 
-@pytest.fixture(scope="session")
-def cross_encoder_path(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path) -> Path:
-    """A real cross-encoder checkpoint: MiniLM's body with a seeded random scoring head."""
-    import torch
-    from sentence_transformers import CrossEncoder
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("ce") / "minilm-reranker"
-    CrossEncoder(str(minilm_path), num_labels=1, device="cpu").save_pretrained(str(folder))
-    return folder
-
-
 def _cfg(tmp_path: Path, models: list[dict[str, Any]], **evl: Any) -> dict[str, Any]:
     return {
         "eval_backend": "RAGEval",

@@ -13,6 +13,7 @@ from evalscope_rag.config import MTEBModelConfig
 from evalscope_rag.embedding.api import OpenAIEmbeddingClient
 from evalscope_rag.embedding.cached import CachedEmbedder, TextEmbedder
 from evalscope_rag.embedding.local import LocalSentenceTransformer
+from evalscope_rag.mteb_eval.api_reranker import APIReranker
 from evalscope_rag.mteb_eval.encoder import MTEBEncoder
 
 _GENERIC_DIRS = frozenset({"model", "models", "checkpoint", "checkpoints", "weights", "snapshot", "final"})
@@ -33,13 +34,9 @@ def display_name(m: MTEBModelConfig) -> str:
 def check_model(m: MTEBModelConfig, offline: bool) -> None:
     """Input errors surface in `prepare`, before the run folder exists."""
     if m.is_api:
-        if m.is_cross_encoder:
-            raise ConfigError(
-                "Rerankers behind an API are not supported yet; give a local cross-encoder checkpoint.",
-                hint="set is_cross_encoder: false for an embedding service",
-            )
         if not (m.model_name or m.model_name_or_path):
-            raise ConfigError("An embedding service needs model_name (the served model's name).")
+            kind = "A rerank service" if m.is_cross_encoder else "An embedding service"
+            raise ConfigError(f"{kind} needs model_name (the served model's name).")
         return
     if not m.model_name_or_path:
         raise ConfigError(
@@ -92,8 +89,23 @@ def build_encoder(
     return MTEBEncoder(cached, name=display_name(m), revision=m.revision, prompt=m.prompt, prompts=m.prompts)
 
 
-def build_reranker(m: MTEBModelConfig, offline: bool) -> Any:
-    """A local cross-encoder in mteb's own wrapper (scores (query, document) pairs)."""
+def build_reranker(m: MTEBModelConfig, config: TaskConfig, cache_root: Path | None, offline: bool) -> Any:
+    """A rerank API client, or a local cross-encoder in mteb's own wrapper (scores (query, document) pairs)."""
+    if m.is_api:
+        assert m.api_base is not None
+        return APIReranker(
+            m.model_name or m.model_name_or_path,
+            m.api_base,
+            display_name=display_name(m),
+            api_key=m.api_key.get_secret_value() if m.api_key is not None else None,
+            prompt=m.prompt,
+            batch_size=m.batch_size(),
+            concurrency=config.eval_batch_size,
+            timeout=config.timeout,
+            retry=config.retry,
+            max_chars=m.max_seq_length * 3 if m.max_seq_length else None,
+            cache_root=cache_root,
+        )
     from mteb.models.sentence_transformer_wrapper import CrossEncoderWrapper
     from sentence_transformers import CrossEncoder
 

@@ -25,6 +25,7 @@ from evalscope.run_context import RunInfo
 
 from evalscope_rag.config import MTEBModelConfig, MTEBToolConfig
 from evalscope_rag.embedding.cache import default_cache_root
+from evalscope_rag.mteb_eval.api_reranker import APIReranker
 from evalscope_rag.mteb_eval.local_hub import LocalHub
 from evalscope_rag.mteb_eval.models import build_encoder, build_reranker, check_model, display_name
 from evalscope_rag.mteb_eval.tasks import TaskSource, resolve_tasks
@@ -92,7 +93,7 @@ def run_mteb(prep: MTEBPrepared, run: RunInfo) -> list[Report]:
     )
     out_root = run.run_dir / "mteb"
     encoders = [(m, build_encoder(m, prep.config, cache_root, prep.offline)) for m in prep.encoders]
-    rerankers = [(m, build_reranker(m, prep.offline)) for m in prep.rerankers]
+    rerankers = [(m, build_reranker(m, prep.config, cache_root, prep.offline)) for m in prep.rerankers]
     reports: list[Report] = []
     try:
         with hub.installed():
@@ -118,6 +119,9 @@ def run_mteb(prep: MTEBPrepared, run: RunInfo) -> list[Report]:
     finally:
         for _, enc in encoders:
             enc.embedder.close()
+        for _, rr in rerankers:
+            if isinstance(rr, APIReranker):
+                rr.close()
     return _disambiguate(reports)
 
 
@@ -164,6 +168,7 @@ def _one(
     encode_kwargs.setdefault("batch_size", m.batch_size())
     stats = getattr(getattr(model, "embedder", None), "stats", None)
     before = stats.as_dict() if stats is not None else None
+    api_before = (model.requests, model.scored, model.cache_hits) if isinstance(model, APIReranker) else None
     log.info("mteb: %s on %s%s", display_name(m), src.name, f" (stage {stage})" if stage else "")
     result = mteb.evaluate(
         model,
@@ -193,6 +198,15 @@ def _one(
     if stats is not None and before is not None:
         after = stats.as_dict()
         extra["embedding_cache"] = {k: after[k] - before[k] for k in after}
+    if isinstance(model, APIReranker) and api_before is not None:
+        now = (model.requests, model.scored, model.cache_hits)
+        extra["rerank_api"] = dict(
+            zip(
+                ("requests", "scored", "cache_hits"),
+                (b - a for a, b in zip(api_before, now, strict=True)),
+                strict=True,
+            )
+        )
     label = prep.config.model_id if prep.config.model_id and len(prep.tool.models) == 1 else display_name(m)
     return _report(src, label, task_result, counts, extra, prep)
 

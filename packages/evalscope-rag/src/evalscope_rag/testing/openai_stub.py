@@ -4,7 +4,9 @@
 can check that a model behind HTTP scores what the same model scores locally), and
 `POST /v1/chat/completions` with a *responder* `(messages, body) -> reply text` — a scripted judge
 that can read the prompt it is sent (RAGAS prompts carry their input as JSON) and answer
-accordingly, or answer garbage on purpose. `GET /v1/models`, `GET /stats` report what happened.
+accordingly, or answer garbage on purpose — and `POST /v1/rerank` (vLLM/Jina/Cohere shape) with a
+function `(query, documents) -> scores` (e.g. a cross-encoder). `GET /v1/models`, `GET /stats`
+report what happened.
 
 `fail_first=N` answers the first N requests of each route with HTTP 500, so retries are exercised.
 Stdlib only (`ThreadingHTTPServer`); each request is served on its own thread, and embedding calls
@@ -25,6 +27,7 @@ from typing import Any
 
 EmbedFn = Callable[[list[str]], Sequence[Sequence[float]]]
 Responder = Callable[[list[dict[str, Any]], dict[str, Any]], str]
+RerankFn = Callable[[str, list[str]], Sequence[float]]
 
 __all__ = ["OpenAIStub", "StubHTTPError", "main"]
 
@@ -43,6 +46,7 @@ class OpenAIStub:
         *,
         embed: EmbedFn | None = None,
         chat: Responder | None = None,
+        rerank: RerankFn | None = None,
         model: str = "stub",
         fail_first: int = 0,
         host: str = "127.0.0.1",
@@ -50,10 +54,12 @@ class OpenAIStub:
     ) -> None:
         self.embed = embed
         self.chat = chat
+        self.rerank = rerank
         self.model = model
         self.fail_first = fail_first
-        self.requests: dict[str, int] = {"embeddings": 0, "chat": 0}
-        self.failed: dict[str, int] = {"embeddings": 0, "chat": 0}
+        self.requests: dict[str, int] = {"embeddings": 0, "chat": 0, "rerank": 0}
+        self.failed: dict[str, int] = {"embeddings": 0, "chat": 0, "rerank": 0}
+        self.reranked_pairs = 0
         self.embedded_texts = 0
         self.chat_log: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -119,6 +125,35 @@ class OpenAIStub:
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
 
+    def _rerank(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Scores in the order the function gives them; fewer scores than documents is a malformed reply."""
+        if self.rerank is None:
+            return 404, _error("this stub serves no reranker")
+        if self._count("rerank"):
+            return 500, _error("injected failure")
+        query, docs = body.get("query"), body.get("documents")
+        if (
+            not isinstance(query, str)
+            or not isinstance(docs, list)
+            or not all(isinstance(d, str) for d in docs)
+        ):
+            return 400, _error("query must be a string and documents a list of strings")
+        try:
+            scores = [float(x) for x in self.rerank(query, docs)]
+        except StubHTTPError as exc:
+            return exc.status, _error(str(exc))
+        with self._lock:
+            self.reranked_pairs += len(scores)
+        results = sorted(
+            ({"index": i, "relevance_score": s} for i, s in enumerate(scores)),
+            key=lambda r: -float(r["relevance_score"]),  # services answer best first, like top_n
+        )
+        return 200, {
+            "id": f"rerank-{self.requests['rerank']}",
+            "model": body.get("model", self.model),
+            "results": results,
+        }
+
     def _chat(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if self.chat is None:
             return 404, _error("this stub serves no chat completions")
@@ -166,7 +201,12 @@ class OpenAIStub:
                 elif path == "/stats":
                     self._send(
                         200,
-                        {"requests": stub.requests, "failed": stub.failed, "embedded": stub.embedded_texts},
+                        {
+                            "requests": stub.requests,
+                            "failed": stub.failed,
+                            "embedded": stub.embedded_texts,
+                            "reranked": stub.reranked_pairs,
+                        },
                     )
                 else:
                     self._send(404, _error(f"unknown route {path}"))
@@ -187,6 +227,8 @@ class OpenAIStub:
                     self._send(*stub._embeddings(body))
                 elif path == "/chat/completions":
                     self._send(*stub._chat(body))
+                elif path in ("/rerank", "/reranks"):
+                    self._send(*stub._rerank(body))
                 else:
                     self._send(404, _error(f"unknown route {path}"))
 
@@ -209,19 +251,38 @@ def sentence_transformer_embedder(path: str, device: str | None = None) -> Embed
     return embed
 
 
+def cross_encoder_reranker(path: str, device: str | None = None) -> RerankFn:
+    """A `rerank` function serving a local sentence-transformers cross-encoder."""
+    from sentence_transformers import CrossEncoder
+
+    model = CrossEncoder(path, device=device, local_files_only=True)
+
+    def rerank(query: str, documents: list[str]) -> Sequence[float]:
+        return [float(x) for x in model.predict([(query, d) for d in documents], batch_size=32)]
+
+    return rerank
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve a sentence-transformers model as /v1/embeddings.")
-    parser.add_argument("--embed-model", required=True, help="sentence-transformers checkpoint folder")
+    parser = argparse.ArgumentParser(
+        description="Serve a sentence-transformers model as /v1/embeddings (and a cross-encoder as /v1/rerank)."
+    )
+    parser.add_argument("--embed-model", help="sentence-transformers checkpoint folder")
+    parser.add_argument("--rerank-model", help="sentence-transformers cross-encoder folder")
     parser.add_argument("--model-name", default="embedder", help="the served model name")
     parser.add_argument("--port", type=int, default=8802)
     parser.add_argument("--device", default=None)
     args = parser.parse_args(argv)
+    if not (args.embed_model or args.rerank_model):
+        parser.error("give --embed-model, --rerank-model or both")
     stub = OpenAIStub(
-        embed=sentence_transformer_embedder(args.embed_model, args.device),
+        embed=sentence_transformer_embedder(args.embed_model, args.device) if args.embed_model else None,
+        rerank=cross_encoder_reranker(args.rerank_model, args.device) if args.rerank_model else None,
         model=args.model_name,
         port=args.port,
     )
-    print(f"serving {args.embed_model} as {args.model_name!r} at {stub.url}", flush=True)
+    served = " and ".join(x for x in (args.embed_model, args.rerank_model) if x)
+    print(f"serving {served} as {args.model_name!r} at {stub.url}", flush=True)
     try:
         stub._server.serve_forever()
     except KeyboardInterrupt:
