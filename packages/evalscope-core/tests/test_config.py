@@ -57,6 +57,28 @@ def test_api_key_is_redacted_in_public_dump() -> None:
     assert "sk-very-secret" not in dumped and "***" in dumped
 
 
+def test_secrets_inside_eval_config_are_filtered_from_the_run_log(tmp_path: Path) -> None:
+    import logging
+
+    from evalscope.run_context import setup_run_logging
+
+    cfg = load_task_config(
+        {
+            "api_key": "sk-top-level",
+            "eval_config": {"models": [{"path": "a", "key": "sk-model-a"}, {"path": "b", "key": "EMPTY"}]},
+        }
+    )
+    assert cfg.secret_values() == ["sk-top-level", "sk-model-a"]
+    handler = setup_run_logging(tmp_path / "run.log", False, cfg.secret_values())
+    try:
+        logging.getLogger("evalscope.test").info("calling with key %s and %s", "sk-model-a", "sk-top-level")
+    finally:
+        logging.getLogger("evalscope").removeHandler(handler)
+        handler.close()
+    text = (tmp_path / "run.log").read_text()
+    assert "calling with key *** and ***" in text and "sk-" not in text
+
+
 def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: m\ndatasets: [gsm8k\nlimit: 3\n")

@@ -54,8 +54,26 @@ def test_unknown_model_key_names_the_closest(tmp_path: Path) -> None:
     [
         ({"models": [{"path": "m", "openai_api_base": API, "is_chat": False}]}, "is_chat: false"),
         (
-            {"models": [{"path": "a", "openai_api_base": API}, {"path": "b", "openai_api_base": API}]},
-            "one model per run",
+            {
+                "models": [
+                    {"path": "a", "openai_api_base": API},
+                    {"path": "b", "openai_api_base": API, "is_chat": False},
+                ]
+            },
+            "models[1].is_chat: false",
+        ),
+        (
+            {
+                "models": [
+                    {"path": "org/qwen", "openai_api_base": API},
+                    {"path": "qwen", "openai_api_base": API},
+                ]
+            },
+            "models[0] and models[1] are both named 'qwen'",
+        ),
+        (
+            {"models": [{"path": "a", "abbr": "x", "openai_api_base": API}, {"path": "b", "abbr": "x"}]},
+            "set a distinct `abbr`",
         ),
         ({"models": []}, "needs a model"),
         ({"models": [{"path": "/no/such/checkpoint"}]}, "is not a local folder"),
@@ -160,9 +178,10 @@ def test_config_file_name_and_eval_config_file(tmp_path: Path, opencompass_pytho
     prepared = OpenCompassBackend().prepare(config)
     assert prepared.datasets[0].config_file.name == "gsm8k_0shot_v2_gen_a58960.py"
     assert prepared.limit == "[0:3]"
-    assert prepared.model_name == "qwen"
-    assert prepared.model["openai_api_base"] == API + "/chat/completions"
-    assert prepared.model["key"] == "ENV", "the key travels in the environment, never in a file"
+    assert prepared.model_name == "qwen" and prepared.model_names == ["qwen"]
+    (model,) = prepared.models
+    assert model["openai_api_base"] == API + "/chat/completions"
+    assert model["key"] == "ENV", "the key travels in the environment, never in a file"
 
 
 @pytest.mark.engine
@@ -184,9 +203,53 @@ def test_eval_config_key_stays_out_of_reports(tmp_path: Path, opencompass_python
 
     task = _task(tmp_path, models=[{"path": "m", "openai_api_base": API, "key": "sk-eval-config-secret"}])
     prepared = OpenCompassBackend().prepare(load_task_config(task))
-    assert prepared.api_key == "sk-eval-config-secret" and prepared.model["key"] == "ENV"
+    assert (
+        prepared.key_env == {"OPENAI_API_KEY": "sk-eval-config-secret"} and prepared.models[0]["key"] == "ENV"
+    )
     assert "sk-eval-config-secret" not in json.dumps(prepared.public_config)
-    assert "sk-eval-config-secret" not in json.dumps(prepared.model)
+    assert "sk-eval-config-secret" not in json.dumps(prepared.models)
+    assert "sk-eval-config-secret" not in repr(prepared)
+
+
+@pytest.mark.engine
+def test_several_models_keys_travel_per_model(tmp_path: Path, opencompass_python: Path) -> None:
+    """One shared key: OpenCompass's own `ENV`; different keys: one variable per model; never in the job."""
+    from evalscope.config import load_task_config
+    from evalscope_opencompass.backend import OpenCompassBackend
+
+    def prepare(models: list[dict[str, Any]], **top: Any) -> Any:
+        return OpenCompassBackend().prepare(load_task_config({**_task(tmp_path, models=models), **top}))
+
+    shared = prepare(
+        [{"path": "a", "openai_api_base": API}, {"path": "b", "openai_api_base": API}], api_key="sk-top"
+    )
+    assert [m["key"] for m in shared.models] == ["ENV", "ENV"] and shared.key_env == {
+        "OPENAI_API_KEY": "sk-top"
+    }
+    assert shared.model_names == ["a", "b"] and shared.model_name == "a"
+
+    local = tmp_path / "ckpt"
+    local.mkdir()
+    mixed = prepare(
+        [
+            {"path": "a", "openai_api_base": API, "key": "sk-a"},
+            {"path": str(local), "is_chat": False},  # a local model has no key
+            {"path": "c", "openai_api_base": API},  # falls back to the top-level key
+        ],
+        api_key="sk-top",
+    )
+    assert [m.get("key") for m in mixed.models] == [
+        "ENV:EVALSCOPE_OPENCOMPASS_KEY_0",
+        None,
+        "ENV:EVALSCOPE_OPENCOMPASS_KEY_2",
+    ]
+    assert mixed.key_env == {
+        "OPENAI_API_KEY": "EMPTY",
+        "EVALSCOPE_OPENCOMPASS_KEY_0": "sk-a",
+        "EVALSCOPE_OPENCOMPASS_KEY_2": "sk-top",
+    }
+    assert mixed.models[1]["type"] == "opencompass.models.HuggingFaceBaseModel"
+    assert "sk-" not in json.dumps(mixed.models)
 
 
 def test_task_config_dump_redacts_eval_config_keys(tmp_path: Path) -> None:

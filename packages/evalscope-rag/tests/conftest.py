@@ -61,6 +61,23 @@ def cross_encoder_path(tmp_path_factory: pytest.TempPathFactory, minilm_path: Pa
     return folder
 
 
+@pytest.fixture(scope="session")
+def mteb_direct() -> Any:
+    """`(task name, model, hub-layout folder) → main score` as `mteb` itself computes it: the reference."""
+
+    def score(task_name: str, model: Any, folder: Path) -> float:
+        import mteb
+        from evalscope_rag.mteb_eval.local_hub import LocalHub
+
+        task = mteb.get_task(task_name)
+        with LocalHub({task.metadata.dataset["path"]: folder}, offline=True).installed():
+            task.load_data()
+        result = mteb.evaluate(model, task, cache=None, show_progress_bar=False)
+        return float(result.task_results[0].get_score())
+
+    return score
+
+
 @pytest.fixture
 def offline_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

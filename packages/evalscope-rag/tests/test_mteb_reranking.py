@@ -84,17 +84,6 @@ def _write_folder(folder: Path, configs: dict[str, list[dict[str, Any]]], split:
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
-def _mteb_direct(task_name: str, model: Any, folder: Path) -> float:
-    import mteb
-    from evalscope_rag.mteb_eval.local_hub import LocalHub
-
-    task = mteb.get_task(task_name)
-    with LocalHub({task.metadata.dataset["path"]: folder}, offline=True).installed():
-        task.load_data()
-    result = mteb.evaluate(model, task, cache=None, show_progress_bar=False)
-    return float(result.task_results[0].get_score())
-
-
 CASES = {  # task → (rows, split, query count)
     "AskUbuntuDupQuestions": (UBUNTU, "test"),
     "T2Reranking": (T2, "dev"),
@@ -108,6 +97,7 @@ def test_reranking_task_from_a_local_hub_folder_equals_mteb(
     minilm: Any,
     minilm_path: Path,
     cross_encoder_path: Path,
+    mteb_direct: Any,
     offline_env: None,
 ) -> None:
     import mteb
@@ -145,9 +135,9 @@ def test_reranking_task_from_a_local_hub_folder_equals_mteb(
         assert report.extra["task_type"] == "Reranking" and report.extra["data_source"] == str(folder)
         assert "stage" not in report.extra
 
-    assert embed.score() == pytest.approx(_mteb_direct(task_name, minilm, folder), abs=1e-6)
+    assert embed.score() == pytest.approx(mteb_direct(task_name, minilm, folder), abs=1e-6)
     cross = CrossEncoder(str(cross_encoder_path), device="cpu")
-    assert rerank.score() == pytest.approx(_mteb_direct(task_name, cross, folder), abs=1e-6)
+    assert rerank.score() == pytest.approx(mteb_direct(task_name, cross, folder), abs=1e-6)
     if task_name == "AskUbuntuDupQuestions":
         # MiniLM puts the English duplicates first although the candidates list them last
         assert embed.score() > 0.9
@@ -170,7 +160,7 @@ def _api_cfg(tmp_path: Path, folder: Path, model: dict[str, Any], **top: Any) ->
 
 
 def test_reranker_behind_a_rerank_api_equals_the_local_cross_encoder(
-    tmp_path: Path, minilm_path: Path, cross_encoder_path: Path, offline_env: None
+    tmp_path: Path, minilm_path: Path, cross_encoder_path: Path, mteb_direct: Any, offline_env: None
 ) -> None:
     """The same cross-encoder served on /v1/rerank scores what mteb scores locally; a re-run asks nothing."""
     from evalscope_rag.testing.openai_stub import OpenAIStub, cross_encoder_reranker
@@ -188,7 +178,7 @@ def test_reranker_behind_a_rerank_api_equals_the_local_cross_encoder(
         first_requests = stub.requests["rerank"]
         again = run_task(_api_cfg(tmp_path, folder, model))["AskUbuntuDupQuestions"]
         assert stub.requests["rerank"] == first_requests  # every pair came from the score cache
-    local = _mteb_direct("AskUbuntuDupQuestions", CrossEncoder(str(cross_encoder_path), device="cpu"), folder)
+    local = mteb_direct("AskUbuntuDupQuestions", CrossEncoder(str(cross_encoder_path), device="cpu"), folder)
     assert report.score() == pytest.approx(local, abs=1e-6)
     assert report.model_name == "served-reranker" and report.extra["task_type"] == "Reranking"
     # 5 queries of 4-5 candidates in batches of 3 → 2 requests per query, plus the 2 failed ones

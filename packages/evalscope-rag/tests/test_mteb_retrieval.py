@@ -26,19 +26,8 @@ def _cfg(tmp_path: Path, models: list[dict[str, Any]], **evl: Any) -> dict[str, 
     }
 
 
-def _mteb_direct(task_name: str, model: Any, folder: Path) -> float:
-    import mteb
-    from evalscope_rag.mteb_eval.local_hub import LocalHub
-
-    task = mteb.get_task(task_name)
-    with LocalHub({task.metadata.dataset["path"]: folder}, offline=True).installed():
-        task.load_data()
-    result = mteb.evaluate(model, task, cache=None, show_progress_bar=False)
-    return float(result.task_results[0].get_score())
-
-
 def test_local_hub_folder_and_custom_task_and_limits(
-    tmp_path: Path, minilm: Any, minilm_path: Path, offline_env: None
+    tmp_path: Path, minilm: Any, minilm_path: Path, mteb_direct: Any, offline_env: None
 ) -> None:
     models = [{"model_name_or_path": str(minilm_path)}]
     custom = {"name": "MyScience", "data_path": str(FIXTURES / "custom_retrieval")}
@@ -46,7 +35,7 @@ def test_local_hub_folder_and_custom_task_and_limits(
     scifact, mine = reports["SciFact"], reports["MyScience"]
     assert scifact.metrics[0].name == "ndcg_at_10" and scifact.metrics[0].num == 5
     assert scifact.score() == pytest.approx(
-        _mteb_direct("SciFact", minilm, FIXTURES / "scifact_local"), abs=1e-6
+        mteb_direct("SciFact", minilm, FIXTURES / "scifact_local"), abs=1e-6
     )
     assert scifact.score() > 0.9  # MiniLM finds these easy documents
     assert mine.score() == pytest.approx(scifact.score(), abs=1e-6)  # same data, two layouts

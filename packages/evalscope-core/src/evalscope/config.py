@@ -204,6 +204,12 @@ class TaskConfig(_Strict):
             data["eval_config"] = _redact_secrets(data["eval_config"])
         return data
 
+    def secret_values(self) -> list[str]:
+        """Every secret this config carries (top-level `api_key`, and keys inside eval_config), for log filters."""
+        found = [self.api_key.get_secret_value()] if self.api_key is not None else []
+        _collect_secrets(self.model_dump(mode="python").get("eval_config"), found)
+        return [v for v in dict.fromkeys(found) if v and v != "EMPTY"]
+
 
 _SECRET_KEYS = frozenset({"key", "api_key", "judge_key", "openai_api_key", "token", "password", "secret"})
 
@@ -215,6 +221,18 @@ def _redact_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [_redact_secrets(v) for v in value]
     return value
+
+
+def _collect_secrets(value: Any, out: list[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k.lower() in _SECRET_KEYS and v:
+                out.append(v.get_secret_value() if hasattr(v, "get_secret_value") else str(v))
+            else:
+                _collect_secrets(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _collect_secrets(v, out)
 
 
 # --- loading -----------------------------------------------------------------------------------

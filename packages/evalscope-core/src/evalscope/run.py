@@ -106,8 +106,7 @@ def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> 
         backend=backend_spec.name,
         benchmarks=list(config.datasets),
     )
-    secret = config.api_key.get_secret_value() if config.api_key is not None else ""
-    handler = setup_run_logging(run.log_path, config.debug, [secret])
+    handler = setup_run_logging(run.log_path, config.debug, config.secret_values())
     reports: list[Report] = []
     error: BaseException | None = None
     try:

@@ -4,9 +4,19 @@
 interpreter, the dataset names (against the installed engine's config folder), the model, the data folder.
 `run` writes a job file into `<run>/opencompass/`, runs `engine_driver.py` in the engine's interpreter (its
 output streamed to `<run>/opencompass/engine.log`), then converts what OpenCompass wrote into one Report per
-dataset and a `reviews/<model>/<dataset>.jsonl` per dataset. Until that conversion has succeeded nothing is
-written outside `<run>/opencompass/`, so a failed run leaves a folder that says so (the log, the engine's
+(model, dataset) and a `reviews/<model>/<dataset>.jsonl` for each. Until that conversion has succeeded nothing
+is written outside `<run>/opencompass/`, so a failed run leaves a folder that says so (the log, the engine's
 partial outputs) and no report that looks finished.
+
+Several models go into ONE OpenCompass job, as OpenCompass itself does it: one engine start (~20 s of
+imports), one config file, one summary with a column per model. Each report carries its model's name, which
+the core uses to file it (`reports/<model>/`) and to key `run_task`'s result (`<dataset>@<model>` when several
+models report a dataset). The run's own model name (`RunInfo.model_name`) is the first model's, so the run
+folder's default paths point at a real model's folder.
+
+API keys never reach a file: the generated config says `key='ENV'` (one key shared by every model, passed as
+`$OPENAI_API_KEY`, so the config file also runs under OpenCompass's own CLI) or, when the models' keys differ,
+`key='ENV:EVALSCOPE_OPENCOMPASS_KEY_<i>'`, which the driver resolves in memory when it builds model i.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +43,7 @@ from evalscope_opencompass.settings import (
     OpenCompassModel,
     data_dir_for,
     limit_for,
+    model_names,
     models_for,
     parse_eval_config,
 )
@@ -47,6 +58,8 @@ OPENCOMPASS = EngineSpec(
     plugin_package="evalscope-opencompass",
 )
 DRIVER = Path(__file__).with_name("engine_driver.py")
+#: Per-model key variables, when the models' keys differ; the driver reads `key='ENV:<variable>'`.
+KEY_VARIABLE = "EVALSCOPE_OPENCOMPASS_KEY_{index}"
 
 
 @dataclass
@@ -54,9 +67,10 @@ class PreparedRun:
     engine: EngineInstall
     datasets: list[DatasetChoice]
     subsets: dict[str, list[str] | None]
-    model: dict[str, Any]  # the OpenCompass model config (key="ENV": the key travels in the environment)
-    model_name: str
-    api_key: str
+    models: list[dict[str, Any]]  # OpenCompass model configs, no key in them (see `key_env`)
+    model_names: list[str]  # each model's name: its OpenCompass abbr and its reports' model_name
+    model_name: str  # the run's (RunInfo.model_name): the first model's
+    key_env: dict[str, str] = field(repr=False)  # environment variable → API key, for the engine only
     data_dir: Path
     limit: int | float | str | None
     mode: str
@@ -79,15 +93,19 @@ class OpenCompassBackend:
                 "No datasets: set eval_config.datasets (e.g. [gsm8k, mmlu]) or pass --datasets.",
                 hint="`evalscope list --backend opencompass` shows what the installed OpenCompass offers",
             )
-        model = models_for(config, ec)[0]
+        models = models_for(config, ec)
+        abbrs = model_names(models)
         if ec.reuse and config.use_cache is None:
             raise ConfigError(
                 "eval_config.reuse asks OpenCompass to reuse earlier outputs, but this run has no earlier folder.",
                 hint="resume a run with `--use-cache <run folder>` (use_cache: in a config file): the "
                 "engine then reuses what it wrote there",
             )
-        model_name = model.abbr or Path(model.path.rstrip("/")).name or "model"
-        model_dict = _model_dict(model, config, ec.generation_kwargs, model_name)
+        key_fields, key_env = _key_plan(models, config)
+        model_dicts = [
+            _model_dict(m, config, ec.generation_kwargs, name, key)
+            for m, name, key in zip(models, abbrs, key_fields, strict=True)
+        ]
         data_dir = data_dir_for(ec)
         limit = limit_for(config, ec)
         engine = find_engine(OPENCOMPASS, ec.python)
@@ -109,16 +127,14 @@ class OpenCompassBackend:
                 ec.work_dir,
                 config.work_dir,
             )
-        api_key = (
-            model.key or (config.api_key.get_secret_value() if config.api_key is not None else "") or "EMPTY"
-        )
         return PreparedRun(
             engine=engine,
             datasets=choices,
             subsets={c.name: config.args_for(c.name).subset_list for c in choices},
-            model=model_dict,
-            model_name=model_name,
-            api_key=api_key,
+            models=model_dicts,
+            model_names=abbrs,
+            model_name=abbrs[0],
+            key_env=key_env,
             data_dir=data_dir,
             limit=limit,
             mode=ec.mode,
@@ -158,15 +174,17 @@ class OpenCompassBackend:
             "limit": p.limit,
             "mode": p.mode,
             "reuse": p.reuse,
-            "models": [p.model],
+            "models": p.models,
         }
         atomic_write_json(job_path, job)
         log.info(
-            "opencompass %s (%s): %s",
+            "opencompass %s (%s): %s on %s",
             p.engine.version,
             p.engine.python,
+            ", ".join(p.model_names),
             ", ".join(c.name for c in p.datasets),
         )
+        secrets = [key for key in p.key_env.values() if key != "EMPTY"]
         try:
             result = run_engine(
                 [str(p.engine.python), str(DRIVER), str(job_path)],
@@ -175,13 +193,12 @@ class OpenCompassBackend:
                 cwd=oc_dir,
                 timeout_s=p.timeout_s,
                 idle_timeout_s=p.idle_timeout_s,
-                secrets=[p.api_key] if p.api_key != "EMPTY" else [],
+                secrets=secrets,
                 what="OpenCompass",
             )
         except EngineFailed as exc:
             raise self._explain(exc, error_path) from None
         finally:
-            secrets = [p.api_key] if p.api_key != "EMPTY" else []
             scrub_secrets(oc_dir, secrets)
         log.info("OpenCompass finished in %.0f s; log: %s", result.elapsed_s, result.log_path)
         return self._convert(p, run, read_json(plan_path))
@@ -197,9 +214,9 @@ class OpenCompassBackend:
         env.update(
             {
                 "COMPASS_DATA_CACHE": str(p.data_dir),
-                "OPENAI_API_KEY": p.api_key,
                 "PYTHONUNBUFFERED": "1",
                 "TOKENIZERS_PARALLELISM": "false",
+                **p.key_env,
             }
         )
         if p.offline:
@@ -222,31 +239,33 @@ class OpenCompassBackend:
         )
 
     def _convert(self, p: PreparedRun, run: RunInfo, plan: dict[str, Any]) -> list[Report]:
+        """One Report per (model, dataset), in the job's model order; reviews under each model's name."""
         output_dir = Path(plan["output_dir"])
-        model_abbr = plan["model_abbrs"][0]
         entries = [PlanEntry(e["dataset"], e["abbr"], e["subset"]) for e in plan["entries"]]
         reports: list[Report] = []
         pending: list[tuple[Path, str]] = []
-        for choice in p.datasets:
-            subsets = [load_subset(output_dir, model_abbr, e) for e in entries if e.dataset == choice.name]
-            fields = {
-                "pretty_name": f"{choice.name} (OpenCompass {choice.config_name})",
-                "benchmark_version": f"opencompass-{p.engine.version}/{choice.config_name}",
-                "backend": "opencompass",
-                "config": p.public_config,
-                "extra": {
-                    "engine": "opencompass",
-                    "engine_version": p.engine.version,
-                    "engine_config": str(choice.config_file),
-                    "engine_output_dir": str(output_dir),
-                },
-            }
-            reports.append(
-                build_dataset_report(choice.name, subsets, model_name=run.model_name, fields=fields)
-            )
-            lines = "".join(r.model_dump_json() + "\n" for s in subsets for r in s.records)
-            pending.append((run.reviews_path(choice.name), lines))
-        for path, text in pending:  # only once every dataset converted
+        for abbr, name in zip(plan["model_abbrs"], p.model_names, strict=True):
+            # the core's own layout, with this model's name: reviews/<model>/<dataset>.jsonl
+            model_run = replace(run, model_name=name)
+            for choice in p.datasets:
+                subsets = [load_subset(output_dir, abbr, e) for e in entries if e.dataset == choice.name]
+                fields = {
+                    "pretty_name": f"{choice.name} (OpenCompass {choice.config_name})",
+                    "benchmark_version": f"opencompass-{p.engine.version}/{choice.config_name}",
+                    "backend": "opencompass",
+                    "config": p.public_config,
+                    "extra": {
+                        "engine": "opencompass",
+                        "engine_version": p.engine.version,
+                        "engine_config": str(choice.config_file),
+                        "engine_output_dir": str(output_dir),
+                        "engine_model_abbr": abbr,
+                    },
+                }
+                reports.append(build_dataset_report(choice.name, subsets, model_name=name, fields=fields))
+                lines = "".join(r.model_dump_json() + "\n" for s in subsets for r in s.records)
+                pending.append((model_run.reviews_path(choice.name), lines))
+        for path, text in pending:  # only once every (model, dataset) converted
             atomic_write_text(path, text)
         return reports
 
@@ -263,8 +282,38 @@ def list_datasets(include_configs: bool = True) -> list[dict[str, str]]:
     return OpenCompassBackend().list_datasets(include_configs)
 
 
+def _key_plan(models: list[OpenCompassModel], config: TaskConfig) -> tuple[list[str | None], dict[str, str]]:
+    """Each model's `key` field in the job (None: a local model) and the environment that carries the keys.
+
+    One key for every API model (the usual case, `EMPTY` included): `key='ENV'` and `$OPENAI_API_KEY`, which
+    OpenCompass reads itself, so the config file also runs by hand. Different keys: model i says
+    `key='ENV:EVALSCOPE_OPENCOMPASS_KEY_<i>'` and the driver hands that variable's value to the model class
+    in memory (OpenCompass's `ENV` names one variable for all models).
+    """
+    default = config.api_key.get_secret_value() if config.api_key is not None else ""
+    keys = [(m.key or default or "EMPTY") if m.is_api else None for m in models]
+    distinct = {k for k in keys if k is not None}
+    if len(distinct) <= 1:
+        shared = next(iter(distinct), "EMPTY")
+        return ["ENV" if k is not None else None for k in keys], {"OPENAI_API_KEY": shared}
+    fields: list[str | None] = []
+    env = {"OPENAI_API_KEY": "EMPTY"}  # no model reads it; never the caller's own key
+    for i, key in enumerate(keys):
+        if key is None:
+            fields.append(None)
+            continue
+        variable = KEY_VARIABLE.format(index=i)
+        env[variable] = key
+        fields.append(f"ENV:{variable}")
+    return fields, env
+
+
 def _model_dict(
-    model: OpenCompassModel, config: TaskConfig, generation_kwargs: dict[str, Any], abbr: str
+    model: OpenCompassModel,
+    config: TaskConfig,
+    generation_kwargs: dict[str, Any],
+    abbr: str,
+    key: str | None,
 ) -> dict[str, Any]:
     """The OpenCompass model config: an API model (OpenAI class) or a local Hugging Face checkpoint."""
     gen = config.generation_config
@@ -283,7 +332,8 @@ def _model_dict(
         "batch_size": model.batch_size or config.eval_batch_size,
         "run_cfg": {"num_gpus": 0},
         # OpenCompass lets a dataset's own `max_out_len` (512 for GSM8K) win over the model's; one the user
-        # set on the model is meant for every dataset, so the driver writes it into each inferencer
+        # set on the model is meant for every dataset this model runs, so the driver writes it into the
+        # inferencers of that model's copy of the datasets (engine_driver.bound_generation)
         "_max_out_len_override": model.max_out_len is not None,
     }
     if model.is_api:
@@ -292,7 +342,7 @@ def _model_dict(
             {
                 "type": _model_type(model.type or "OpenAI"),
                 "openai_api_base": base if base.endswith("/chat/completions") else base + "/chat/completions",
-                "key": "ENV",
+                "key": key,
                 "meta_template": meta,
                 "query_per_second": model.query_per_second,
                 "retry": model.retry or config.retry.max_retries + 1,

@@ -12,13 +12,20 @@ reach the network:
 * an API model gets a tokenizer it can load offline (OpenCompass counts prompt tokens with tiktoken or a
   Hugging Face tokenizer, both fetched from the network on first use).
 
+Every model of the job goes into the one config. Two things OpenCompass keeps per run rather than per model
+are made per model here: a `max_out_len` the user set on a model bounds only that model's generation
+(`bound_generation`), and a model whose key is `'ENV:<variable>'` gets that variable's value, in memory, when
+OpenCompass builds it (`resolve_env_keys`; OpenCompass's own `'ENV'` reads `$OPENAI_API_KEY` for all models).
+
 The config file stays in the run folder, so `python -m opencompass.cli.main <run>/opencompass/config.py`
-reproduces the run by hand. A problem with the user's input exits with code 3 after writing
+reproduces the run by hand (with `$OPENAI_API_KEY` set; per-model `'ENV:<variable>'` keys are resolved only by
+this driver, so replace them for such a run). A problem with the user's input exits with code 3 after writing
 `{"kind", "message"}` to the job's `error_path`; any other failure is the engine's own (non-zero exit).
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import os
@@ -27,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 USER_ERROR = 3
+ENV_KEY_PREFIX = "ENV:"  # key='ENV:<variable>': the model's API key is in that environment variable
 
 
 class UserError(Exception):
@@ -51,6 +59,7 @@ def main(job_path: str) -> int:
     if job.get("reuse") and before:
         argv += ["-r", "latest"]
     print(f"[evalscope driver] running: {' '.join(argv)}", flush=True)
+    resolve_env_keys()
     from opencompass.cli import main as oc_main
 
     sys.argv = argv
@@ -81,19 +90,17 @@ def build_config(job: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
             datasets.append(cfg)
             entries.append({"dataset": choice["name"], "abbr": cfg["abbr"], "subset": _subset_of(cfg)})
     _check_local_data(datasets, job["data_dir"])
-    override = [int(m["max_out_len"]) for m in job["models"] if m.get("_max_out_len_override")]
-    if override:  # one model per run: its explicit max_out_len bounds every dataset's generation
-        for cfg in datasets:
-            inferencer = cfg.get("infer_cfg", {}).get("inferencer")
-            if isinstance(inferencer, dict) and "max_out_len" in inferencer:
-                inferencer["max_out_len"] = override[0]
+    limits = [int(m["max_out_len"]) if m.get("_max_out_len_override") else None for m in job["models"]]
     models = [_model_config(m, job) for m in job["models"]]
+    plain, combinations = bound_generation(_plain(datasets), models, limits)
     runner = {"type": "opencompass.runners.LocalRunner", "max_num_workers": 1}
     part = {"type": "opencompass.partitioners.NaivePartitioner"}
+    extra = {"model_dataset_combinations": combinations} if combinations else {}
     cfg = Config(
         {
-            "datasets": _plain(datasets),
+            "datasets": plain,
             "models": models,
+            **extra,
             "infer": {
                 "partitioner": part,
                 "runner": {**runner, "task": {"type": "opencompass.tasks.OpenICLInferTask"}},
@@ -109,6 +116,66 @@ def build_config(job: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
     cfg.dump(str(config_path))
     plan = {"model_abbrs": [m["abbr"] for m in models], "entries": entries}
     return config_path, plan
+
+
+def bound_generation(
+    datasets: list[dict[str, Any]], models: list[dict[str, Any]], limits: list[int | None]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """Make each model's explicit `max_out_len` (`limits[i]`; None: not set) bound that model's generation only.
+
+    OpenCompass gives a dataset's own inferencer `max_out_len` (512 for GSM8K) precedence over the model's, and
+    the inferencer belongs to the dataset, which every model of a run shares. So: when all models agree (one
+    model, or the same setting for all), the value is written into the datasets themselves; when they differ,
+    the models are grouped by setting and each group runs its own copy of the datasets through OpenCompass's
+    `model_dataset_combinations` (same abbrs, so outputs land where they always do). Models without a
+    setting keep the datasets as they are.
+    """
+    groups: dict[int | None, list[dict[str, Any]]] = {}
+    for model, limit in zip(models, limits, strict=True):
+        groups.setdefault(limit, []).append(model)
+    if len(groups) == 1:
+        (limit,) = groups
+        return (datasets if limit is None else _with_max_out_len(datasets, limit)), None
+    combinations = [
+        {"models": members, "datasets": datasets if limit is None else _with_max_out_len(datasets, limit)}
+        for limit, members in groups.items()
+    ]
+    return datasets, combinations
+
+
+def _with_max_out_len(datasets: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    out = copy.deepcopy(datasets)
+    for cfg in out:
+        inferencer = cfg.get("infer_cfg", {}).get("inferencer")
+        if isinstance(inferencer, dict) and "max_out_len" in inferencer:
+            inferencer["max_out_len"] = limit
+    return out
+
+
+def resolve_env_keys() -> None:
+    """Models whose key is `'ENV:<variable>'` are built with that variable's value (never written anywhere).
+
+    OpenCompass builds every model through its `MODELS` registry; wrapping the registry's build function is
+    the one place that sees each model's config just before the model class reads its key. With `--debug`
+    every task runs in this process, so the wrapper is in effect for all of them.
+    """
+    from opencompass.registry import MODELS
+
+    build = MODELS.build_func
+
+    def build_with_env_key(cfg: Any, *args: Any, **kwargs: Any) -> Any:
+        key = cfg.get("key") if isinstance(cfg, dict) else None
+        if isinstance(key, str) and key.startswith(ENV_KEY_PREFIX):
+            variable = key[len(ENV_KEY_PREFIX) :]
+            if variable not in os.environ:
+                raise RuntimeError(
+                    f"model {cfg.get('path')!r}: its API key should be in ${variable}, which is not set "
+                    "(run through `evalscope eval`, or export it)"
+                )
+            cfg = {**cfg, "key": os.environ[variable]}
+        return build(cfg, *args, **kwargs)
+
+    MODELS.build_func = build_with_env_key
 
 
 def _plain(value: Any) -> Any:

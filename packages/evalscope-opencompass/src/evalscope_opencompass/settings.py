@@ -9,7 +9,9 @@ EvalScope 1.x users write
                 batch_size: 16}]
       limit: 10
 
-and that works unchanged. The same run can be spelled with the usual flags instead (`--model qwen2.5 --api-url
+and that works unchanged. `models` may list several models: OpenCompass evaluates them all in one job and
+each gets its own reports (`reports/<model>/<dataset>.json`); their names (abbr, else the last part of the path)
+must differ. The same run can be spelled with the usual flags instead (`--model qwen2.5 --api-url
 http://127.0.0.1:8000/v1 --datasets gsm8k mmlu --limit 10 --backend opencompass`): whatever `eval_config` leaves
 out is taken from the top-level TaskConfig. Unknown keys fail with the closest valid name.
 """
@@ -50,9 +52,15 @@ class OpenCompassModel(_Strict):
     )
     key: str | None = Field(default=None, description="API key (never written to disk); default EMPTY.")
     abbr: str | None = Field(
-        default=None, description="Name in OpenCompass's outputs (default: last part of path)."
+        default=None,
+        description="The model's name in OpenCompass's outputs and in reports (default: last part of path); "
+        "must differ between the models of a run.",
     )
-    is_chat: bool = True
+    is_chat: bool = Field(
+        default=True,
+        description="false: a local checkpoint runs as OpenCompass's HuggingFaceBaseModel (plain-text prompt, "
+        "no chat template); refused for an API model.",
+    )
     batch_size: int | None = Field(default=None, ge=1)
     query_per_second: float = Field(default=16, gt=0, description="OpenCompass's request rate limit.")
     max_out_len: int | None = Field(default=None, ge=1)
@@ -137,7 +145,8 @@ def _describe(exc: ValidationError, source: str) -> str:
 
 
 def models_for(config: TaskConfig, ec: OpenCompassEvalConfig) -> list[OpenCompassModel]:
-    """`eval_config.models`, else one model from the run's flags (`--model`, `--api-url`, `--api-key`)."""
+    """`eval_config.models` (all of them: OpenCompass evaluates every model of a job), else one model from the
+    run's flags (`--model`, `--api-url`, `--api-key`). Each entry is checked on its own; errors name its index."""
     if ec.models:
         models = ec.models
     elif config.model:
@@ -155,26 +164,47 @@ def models_for(config: TaskConfig, ec: OpenCompassEvalConfig) -> list[OpenCompas
             "([{path: <served model name>, openai_api_base: http://host/v1/chat/completions}]) "
             "or pass --model and --api-url."
         )
-    if len(models) > 1:
-        raise ConfigError(
-            f"eval_config.models lists {len(models)} models; the opencompass backend runs one model per run "
-            "(reports are filed per model): run `evalscope eval` once per model."
-        )
-    model = models[0]
-    if not model.is_chat and model.is_api:
-        raise ConfigError(
-            "eval_config.models[0].is_chat: false asks for a text-completions API, which OpenCompass "
-            "0.5's API models do not offer (they all call /chat/completions).",
-            hint="serve the model with a chat endpoint and set is_chat: true, or evaluate it with "
-            '--backend native --model-args \'{"api": "completions"}\'',
-        )
-    if model.meta_template is not None and isinstance(model.meta_template, str):
-        if model.meta_template not in META_TEMPLATES:
+    for i, model in enumerate(models):
+        if not model.is_chat and model.is_api:
             raise ConfigError(
-                f"eval_config.models[0].meta_template {model.meta_template!r} is unknown; use "
+                f"eval_config.models[{i}].is_chat: false asks for a text-completions API, which OpenCompass "
+                "0.5's API models do not offer (they all call /chat/completions).",
+                hint="serve the model with a chat endpoint and set is_chat: true, or evaluate it with "
+                '--backend native --model-args \'{"api": "completions"}\'; is_chat: false works for a local '
+                "checkpoint (OpenCompass's HuggingFaceBaseModel)",
+            )
+        if isinstance(model.meta_template, str) and model.meta_template not in META_TEMPLATES:
+            raise ConfigError(
+                f"eval_config.models[{i}].meta_template {model.meta_template!r} is unknown; use "
                 f"{', '.join(repr(k) for k in META_TEMPLATES)}, a template mapping, or null."
             )
     return models
+
+
+def model_names(models: list[OpenCompassModel]) -> list[str]:
+    """Each model's name: its `abbr`, else the last part of its path. Names must differ.
+
+    The name is OpenCompass's `abbr` (its outputs go to `predictions/<abbr>/`, `results/<abbr>/`) and ours
+    (`reports/<name>/`, `reviews/<name>/`, the `<dataset>@<name>` keys of `run_task`). Two models with one name
+    would overwrite each other's outputs, so a clash is an error naming the fix rather than a silent suffix:
+    `qwen-2` would not say which of the two entries it is.
+    """
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, model in enumerate(models):
+        name = model.abbr or Path(model.path.rstrip("/")).name or "model"
+        folder = name.replace("/", "_").replace("\\", "_").replace(":", "_")  # as the run folder files it
+        if folder in seen:
+            j = seen[folder]
+            raise ConfigError(
+                f"eval_config.models[{j}] and models[{i}] are both named {name!r} (a model's name is its abbr, "
+                "else the last part of its path); each model's outputs and reports are filed under its name, "
+                "so names must differ.",
+                hint=f"set a distinct `abbr` on each, e.g. models[{i}].abbr: {name}-{i}",
+            )
+        seen[folder] = i
+        names.append(name)
+    return names
 
 
 def data_dir_for(ec: OpenCompassEvalConfig) -> Path:

@@ -8,7 +8,6 @@ once with the service's message, since repeating a bad request cannot help.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from concurrent.futures import ThreadPoolExecutor
@@ -17,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 from evalscope.config import RetryConfig
 from evalscope.errors import EvalScopeError
 
-from evalscope_rag.retry import RetriesExhausted, RetryableError, call_with_retry, parse_retry_after
+from evalscope_rag.http_json import make_client, post_json
+from evalscope_rag.retry import RetriesExhausted, RetryableError, call_with_retry
 
 if TYPE_CHECKING:
     import numpy as np
 
 log = logging.getLogger("evalscope.rag.api")
-
-_RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 
 class EmbeddingServiceError(EvalScopeError):
@@ -73,13 +71,7 @@ class OpenAIEmbeddingClient:
 
     def _http(self) -> Any:
         if self._client is None:
-            import httpx
-
-            self._client = httpx.Client(
-                timeout=httpx.Timeout(self.timeout, connect=min(30.0, self.timeout or 30.0)),
-                headers={"Authorization": f"Bearer {self.api_key}"},
-                limits=httpx.Limits(max_connections=2 * self.concurrency),
-            )
+            self._client = make_client(self.api_key, self.timeout, self.concurrency)
         return self._client
 
     def embed(
@@ -130,39 +122,29 @@ class OpenAIEmbeddingClient:
         return np.concatenate(parts, axis=0) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def _post(self, batch: list[str]) -> np.ndarray:
-        import httpx
         import numpy as np
 
         body: dict[str, Any] = {"model": self.model_name, "input": batch, "encoding_format": "float"}
         if self.dimensions is not None:
             body["dimensions"] = self.dimensions
         self.requests += 1
+        reply = post_json(
+            self._http(), f"{self.api_base}/embeddings", body, timeout=self.timeout, refused=self._refused
+        )
         try:
-            resp = self._http().post(f"{self.api_base}/embeddings", json=body)
-        except httpx.TimeoutException as exc:
-            raise RetryableError(f"no answer within {self.timeout}s ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise RetryableError(f"connection error: {type(exc).__name__}: {exc}") from None
-        if resp.status_code >= 500 or resp.status_code in _RETRYABLE_STATUS:
-            raise RetryableError(
-                f"HTTP {resp.status_code}: {resp.text[:200]}",
-                retry_after=parse_retry_after(resp.headers.get("retry-after")),
-            )
-        if resp.status_code >= 400:
-            raise EmbeddingServiceError(
-                f"The embedding service at {self.api_base} refused the request: HTTP {resp.status_code}: "
-                f"{resp.text[:300]}",
-                hint=f"check the model name ({self.model_name!r}) and the API key",
-            )
-        try:
-            data = resp.json()["data"]
-            ordered = sorted(data, key=lambda d: int(d.get("index", 0)))
+            ordered = sorted(reply["data"], key=lambda d: int(d.get("index", 0)))
             vectors = np.asarray([d["embedding"] for d in ordered], dtype=np.float32)
-        except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             raise RetryableError(f"malformed embeddings response ({type(exc).__name__}: {exc})") from None
         if vectors.ndim != 2 or vectors.shape[0] != len(batch):
             raise RetryableError(f"expected {len(batch)} embeddings, got shape {vectors.shape}")
         return vectors
+
+    def _refused(self, answer: str) -> EmbeddingServiceError:
+        return EmbeddingServiceError(
+            f"The embedding service at {self.api_base} refused the request: {answer}",
+            hint=f"check the model name ({self.model_name!r}) and the API key",
+        )
 
     def close(self) -> None:
         if self._client is not None:

@@ -16,7 +16,6 @@ service only for the pairs it has not scored yet.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -28,14 +27,14 @@ from evalscope.config import RetryConfig
 from evalscope.errors import EvalScopeError
 
 from evalscope_rag.embedding.cache import EmbeddingCache
-from evalscope_rag.retry import RetriesExhausted, RetryableError, call_with_retry, parse_retry_after
+from evalscope_rag.http_json import make_client, post_json
+from evalscope_rag.retry import RetriesExhausted, RetryableError, call_with_retry
 
 if TYPE_CHECKING:
     import numpy as np
 
 log = logging.getLogger("evalscope.rag.rerank")
 
-_RETRYABLE_STATUS = frozenset({408, 409, 429})
 _PAIR_SEP = "\x1f"  # cannot occur in ordinary text: keeps ("a b", "c") apart from ("a", "b c")
 
 
@@ -181,8 +180,6 @@ class APIReranker:
         return [scores[k] for k in keys]
 
     def _post(self, query: str, documents: list[str]) -> list[float]:
-        import httpx
-
         body = {
             "model": self.model_name,
             "query": query,
@@ -191,38 +188,16 @@ class APIReranker:
             "return_documents": False,
         }
         self.requests += 1
-        try:
-            resp = self._http().post(self.url, json=body)
-        except httpx.TimeoutException as exc:
-            raise RetryableError(f"no answer within {self.timeout}s ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise RetryableError(f"connection error: {type(exc).__name__}: {exc}") from None
-        if resp.status_code >= 500 or resp.status_code in _RETRYABLE_STATUS:
-            raise RetryableError(
-                f"HTTP {resp.status_code}: {resp.text[:200]}",
-                retry_after=parse_retry_after(resp.headers.get("retry-after")),
-            )
-        if resp.status_code >= 400:
-            raise RerankServiceError(
-                f"The rerank service at {self.url} refused the request: HTTP {resp.status_code}: "
-                f"{resp.text[:300]}",
-                hint=f"check the model name ({self.model_name!r}), the URL and the API key",
-            )
-        try:
-            return parse_rerank_response(resp.json(), len(documents))
-        except json.JSONDecodeError as exc:
-            raise RetryableError(f"malformed rerank response (not JSON: {exc.msg})") from None
-
-    def _http(self) -> Any:
         if self._client is None:
-            import httpx
+            self._client = make_client(self.api_key, self.timeout, self.concurrency)
+        reply = post_json(self._client, self.url, body, timeout=self.timeout, refused=self._refused)
+        return parse_rerank_response(reply, len(documents))
 
-            self._client = httpx.Client(
-                timeout=httpx.Timeout(self.timeout, connect=min(30.0, self.timeout or 30.0)),
-                headers={"Authorization": f"Bearer {self.api_key}"},
-                limits=httpx.Limits(max_connections=2 * self.concurrency),
-            )
-        return self._client
+    def _refused(self, answer: str) -> RerankServiceError:
+        return RerankServiceError(
+            f"The rerank service at {self.url} refused the request: {answer}",
+            hint=f"check the model name ({self.model_name!r}), the URL and the API key",
+        )
 
     def _clip(self, text: str) -> str:
         return text[: self.max_chars] if self.max_chars else text
