@@ -50,7 +50,8 @@ def test_unknown_key_names_the_closest(tmp_path: Path) -> None:
     [
         ({"model": [{"name": "CustomAPIModel", "api_base": API}]}, "needs type"),
         ({"model": [{"name": "CustomAPIModel", "type": "m"}]}, "needs api_base"),
-        ({"model": ["a", "b"]}, "one model per run"),
+        ({"model": [{"name": "CustomAPIModel", "type": "org/m", "api_base": API}, "m"]}, "both named 'm'"),
+        ({"model": [{"name": "X", "model_path": "/no/such/checkpoint"}]}, "model[0].model_path"),
         ({"model": []}, "needs a model"),
         ({"data": []}, "No datasets"),
         ({"data_dir": "/no/such/folder"}, "does not exist"),
@@ -62,6 +63,15 @@ def test_bad_settings_name_the_fix(tmp_path: Path, change: dict[str, Any], expec
     with pytest.raises(ConfigError) as err:
         run_task(_task(tmp_path, **change))
     assert expected in str(err.value)
+    _assert_nothing_written(tmp_path)
+
+
+def test_model_id_names_one_model_only(tmp_path: Path) -> None:
+    task = _task(tmp_path, model=["a", "b"])
+    task["model_id"] = "mine"
+    with pytest.raises(ConfigError) as err:
+        run_task(task)
+    assert "--model-id names one model" in str(err.value) and "abbr" in str(err.value)
     _assert_nothing_written(tmp_path)
 
 
@@ -105,7 +115,43 @@ def test_flags_fill_in_the_model(tmp_path: Path, vlmeval_python: Path) -> None:
         }
     )
     p = VLMEvalBackend().prepare(config)
-    assert p.model["name"] == "CustomAPIModel" and p.model["type"] == "org/qwen-vl"
-    assert p.model["api_base"] == "http://127.0.0.1:9/v1/chat/completions"
-    assert p.model_name == "qwen-vl" and p.job["limit"] == 3 and p.api_key == "sk-flag-secret"
-    assert "key" not in p.model and "sk-flag-secret" not in str(p.public_config)
+    (model,) = p.models
+    assert model.engine["name"] == "CustomAPIModel" and model.engine["type"] == "org/qwen-vl"
+    assert model.engine["api_base"] == "http://127.0.0.1:9/v1/chat/completions"
+    assert (
+        p.model_name == model.name == "qwen-vl" and p.job["limit"] == 3 and model.api_key == "sk-flag-secret"
+    )
+    assert "key" not in model.engine and "sk-flag-secret" not in str(p.public_config) + str(p.job)
+
+
+@pytest.mark.engine
+def test_several_models_get_names_aliases_and_keys(tmp_path: Path, vlmeval_python: Path) -> None:
+    """Every entry of eval_config.model is run; names come from abbr / type / name; keys stay in memory."""
+    from evalscope.config import load_task_config
+    from evalscope_vlmeval.backend import VLMEvalBackend
+
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    task = _task(
+        tmp_path,
+        model=[
+            {"name": "CustomAPIModel", "type": "org/served:v1", "api_base": API, "key": "sk-first-secret"},
+            {"name": "CustomAPIModel", "type": "other", "api_base": API, "abbr": "second"},
+            {"name": "granite-docling-258M", "model_path": str(ckpt), "max_new_tokens": 8},
+        ],
+    )
+    task["api_key"] = "sk-flag-secret"
+    p = VLMEvalBackend().prepare(load_task_config(task))
+    assert [m.name for m in p.models] == ["served:v1", "second", "granite-docling-258M"]
+    assert [m.alias for m in p.models] == ["served_v1", "second", "granite-docling-258M"]
+    assert [m.api_key for m in p.models] == ["sk-first-secret", "sk-flag-secret", None]
+    assert p.model_name == "served:v1"
+    assert [e["key_env"] for e in p.job["models"]] == [
+        "EVALSCOPE_VLM_API_KEY_0",
+        "EVALSCOPE_VLM_API_KEY_1",
+        None,
+    ]
+    assert p.job["models"][2]["model"] == {"name": "granite-docling-258M", "model_path": str(ckpt.resolve()),
+                                           "max_new_tokens": 8}  # fmt: skip
+    assert "abbr" not in p.job["models"][1]["model"]
+    assert "secret" not in str(p.job) + str(p.public_config)

@@ -1,8 +1,12 @@
-"""The real VLMEvalKit (its own environment) against a scripted vision model on 127.0.0.1.
+"""The real VLMEvalKit (its own environment) against scripted vision models on 127.0.0.1.
 
-The dataset is made here: squares of one colour drawn with PIL, in VLMEvalKit's TSV format. The server names
-the colour of the image it receives and answers with the matching option, so a reply is right only if the
-right image reached it; row 3's `answer` is wrong on purpose, so the expected score is 3/4 (warm 1/2, cool 2/2).
+The dataset is made here: squares of one colour drawn with PIL, in VLMEvalKit's TSV format; row 3's `answer`
+is wrong on purpose. Two models run in ONE engine run, each with its own key:
+
+* `scripted-vision` (`VisionServer`) names the colour of the image it receives and answers with the matching
+  option, so a reply is right only if the right image reached it: 3/4 (warm 1/2, cool 2/2);
+* `always-b` (the native package's `ScriptedServer`) answers "B" whatever it is asked: only row 1 (green, cool)
+  is B, so 1/4 (warm 0/2, cool 1/2).
 """
 
 from __future__ import annotations
@@ -13,19 +17,31 @@ import pytest
 from evalscope import run_task
 from evalscope.engines.process import EngineFailed
 from evalscope.report import Report, SampleRecord
+from evalscope_native.testing.openai_server import ScriptedServer
 from evalscope_vlmeval.testing.colour_mcq import write_colour_mcq
 from evalscope_vlmeval.testing.vision_server import VisionServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
-SECRET = "sk-vlmeval-test-secret"
+SECRET = "sk-vlmeval-test-secret"  # --api-key: the first model's
+SECOND_SECRET = "sk-vlmeval-second-model-key"  # eval_config.model[1].key
 COLOURS = ["red", "green", "blue", "yellow"]
 
 
-def test_image_mcq_end_to_end(tmp_path: Path, vlmeval_python: Path) -> None:
+def _subsets(report: Report) -> dict[str, float]:
+    return {s.name: s.score for c in report.metrics[0].categories for s in c.subsets}
+
+
+def _reviews(run_dir: Path, model: str) -> list[SampleRecord]:
+    path = run_dir / "reviews" / model / "ColourSquares.jsonl"
+    return [SampleRecord.model_validate_json(line) for line in path.open()]
+
+
+def test_two_models_end_to_end(tmp_path: Path, vlmeval_python: Path) -> None:
     data = tmp_path / "lmu"
     write_colour_mcq(data, "ColourSquares", COLOURS, wrong=frozenset({3}))
-    with VisionServer() as server:
+    always_b = {"model": "always-b", "default_reply": "The answer is B."}
+    with VisionServer() as vision, ScriptedServer(always_b) as scripted:
         reports = run_task(
             {
                 "eval_backend": "VLMEvalKit",
@@ -38,11 +54,17 @@ def test_image_mcq_end_to_end(tmp_path: Path, vlmeval_python: Path) -> None:
                         {
                             "name": "CustomAPIModel",
                             "type": "scripted-vision",
-                            "api_base": f"{server.base_url}/chat/completions",
+                            "api_base": f"{vision.base_url}/chat/completions",
                             "temperature": 0.0,
                             "img_size": -1,
                             "max_tokens": 64,
-                        }
+                        },
+                        {
+                            "name": "CustomAPIModel",
+                            "type": "always-b",
+                            "api_base": scripted.base_url,
+                            "key": SECOND_SECRET,
+                        },
                     ],
                     "mode": "all",
                     "nproc": 2,
@@ -51,30 +73,49 @@ def test_image_mcq_end_to_end(tmp_path: Path, vlmeval_python: Path) -> None:
                 },
             }
         )
-        requests = list(server.requests)
+        requests = list(vision.requests)
+        scripted_requests = scripted.stats()["requests"]
 
-    assert sorted(r["colour"] for r in requests) == sorted(COLOURS), "each image reached the model once"
+    assert sorted(r["colour"] for r in requests) == sorted(COLOURS), (
+        "each image reached the vision model once"
+    )
     assert all(r["images"] == 1 and r["model"] == "scripted-vision" for r in requests)
+    assert scripted_requests == 4, "each row reached the second model once"
+    assert sorted(reports) == ["ColourSquares@always-b", "ColourSquares@scripted-vision"]
     (run_dir,) = (tmp_path / "out").iterdir()
-    (model_dir,) = (run_dir / "reports").iterdir()
-    report = Report.model_validate_json((model_dir / "ColourSquares.json").read_text())
-    assert report == reports["ColourSquares"]
-    assert report.backend == "vlmeval" and report.num_samples == 4 and report.num_errors == 0
-    assert report.score() == pytest.approx(0.75)
-    subsets = {s.name: s.score for c in report.metrics[0].categories for s in c.subsets}
-    assert subsets == {"warm": pytest.approx(0.5), "cool": pytest.approx(1.0)}
-    assert report.extra["engine_metrics"]["split=none|Overall"] == pytest.approx(0.75)
-    records = [
-        SampleRecord.model_validate_json(x)
-        for x in (run_dir / "reviews" / model_dir.name / "ColourSquares.jsonl").open()
-    ]
+    assert sorted(p.name for p in (run_dir / "reports").iterdir()) == ["always-b", "scripted-vision"]
+
+    vision_report = Report.model_validate_json(
+        (run_dir / "reports/scripted-vision/ColourSquares.json").read_text()
+    )
+    assert vision_report == reports["ColourSquares@scripted-vision"]
+    assert vision_report.model_name == "scripted-vision" and vision_report.backend == "vlmeval"
+    assert vision_report.num_samples == 4 and vision_report.num_errors == 0
+    assert vision_report.score() == pytest.approx(0.75)
+    assert _subsets(vision_report) == {"warm": pytest.approx(0.5), "cool": pytest.approx(1.0)}
+    assert vision_report.extra["engine_metrics"]["split=none|Overall"] == pytest.approx(0.75)
+    records = _reviews(run_dir, "scripted-vision")
     assert [r.scores["acc"] for r in records] == [1.0, 1.0, 1.0, 0.0]
     assert records[3].prediction == "The square is yellow, so the answer is D." and records[3].target == "A"
+
+    b_report = Report.model_validate_json((run_dir / "reports/always-b/ColourSquares.json").read_text())
+    assert b_report == reports["ColourSquares@always-b"] and b_report.model_name == "always-b"
+    assert b_report.num_samples == 4 and b_report.num_errors == 0
+    assert b_report.score() == pytest.approx(0.25)
+    assert _subsets(b_report) == {"warm": pytest.approx(0.0), "cool": pytest.approx(0.5)}
+    b_records = _reviews(run_dir, "always-b")
+    assert [r.prediction for r in b_records] == ["The answer is B."] * 4
+    assert [r.scores["acc"] for r in b_records] == [0.0, 1.0, 0.0, 0.0]
+
     assert sorted(p.name for p in data.iterdir()) == ["ColourSquares.tsv"], (
         "the user's data folder is untouched"
     )
-    leaked = [p for p in run_dir.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
-    assert leaked == [], "the API key must not reach any file of the run"
+    leaked = [
+        p
+        for p in run_dir.rglob("*")
+        if p.is_file() and any(k.encode() in p.read_bytes() for k in (SECRET, SECOND_SECRET))
+    ]
+    assert leaked == [], "no API key may reach a file of the run"
 
 
 def test_killed_engine_leaves_a_consistent_run_folder(tmp_path: Path, vlmeval_python: Path) -> None:

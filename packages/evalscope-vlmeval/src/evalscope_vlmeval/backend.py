@@ -4,8 +4,17 @@
 data folder (VLMEvalKit downloads a missing one; this backend never does). `run` links those TSVs into
 `<run>/vlmeval/LMUData/` — VLMEvalKit writes decoded images next to its data, and the user's folder stays
 untouched — runs `engine_driver.py` in the engine's interpreter (log: `<run>/vlmeval/engine.log`), and turns
-the driver's `plan.json` into one Report and one reviews file per dataset. Nothing is written outside
+the driver's `plan.json` into one Report and one reviews file per (model, dataset). Nothing is written outside
 `<run>/vlmeval/` before that conversion has succeeded.
+
+Several models go into ONE engine run, as VLMEvalKit's own `run_task` loops over models: one start (~25 s of
+imports) instead of one per model. Each report carries its model's name, which the core uses to file it
+(`reports/<model>/<dataset>.json`) and to key `run_task`'s result (`<dataset>@<model>` when several models
+report a dataset); reviews go to `reviews/<model>/<dataset>.jsonl`. The run's own model name
+(`RunInfo.model_name`) is the first model's.
+
+API keys never reach a file: each model's key travels in the engine's environment
+(`EVALSCOPE_VLM_API_KEY_<i>`, named by the job file) and is scrubbed from the engine log and VLMEvalKit's files.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +34,7 @@ from evalscope.report import Report
 from evalscope.run_context import RunInfo, atomic_write_json, atomic_write_text
 
 from evalscope_vlmeval.results import dataset_records, dataset_report
-from evalscope_vlmeval.settings import data_dir_for, engine_model, model_for, parse_eval_config
+from evalscope_vlmeval.settings import ResolvedModel, data_dir_for, parse_eval_config, resolve_models
 
 log = logging.getLogger("evalscope.vlmeval")
 
@@ -44,9 +53,8 @@ class PreparedRun:
     engine: EngineInstall
     data: list[str]
     data_files: dict[str, Path]
-    model: dict[str, Any]
-    model_name: str
-    api_key: str
+    models: list[ResolvedModel]
+    model_name: str  # the run's (RunInfo.model_name): the first model's
     job: dict[str, Any]
     offline: bool
     timeout_s: float | None
@@ -62,7 +70,7 @@ class VLMEvalBackend:
         data = ec.data or list(config.datasets)
         if not data:
             raise ConfigError("No datasets: set eval_config.data (e.g. [MMBench_DEV_EN]) or pass --datasets.")
-        model = model_for(config, ec)
+        models = resolve_models(config, ec)
         if ec.reuse and config.use_cache is None:
             raise ConfigError(
                 "eval_config.reuse asks VLMEvalKit to reuse earlier outputs, but this run has no earlier folder.",
@@ -88,14 +96,11 @@ class VLMEvalBackend:
                 f"elsewhere); TSVs there now: {', '.join(local) or 'none'}",
             )
         engine = find_engine(VLMEVAL, ec.python)
-        model_name = config.model_id or (model.type if model.name == "CustomAPIModel" else None) or model.name
-        model_name = Path(str(model_name).rstrip("/")).name
-        api_key = (
-            model.key or (config.api_key.get_secret_value() if config.api_key is not None else "") or "EMPTY"
-        )
         job = {
             "data": data,
-            "model_alias": _safe(model_name),
+            "models": [
+                {"alias": m.alias, "model": m.engine, "key_env": m.key_env(i)} for i, m in enumerate(models)
+            ],
             "mode": ec.mode,
             "nproc": ec.api_nproc or ec.nproc or config.eval_batch_size,
             "retry": ec.retry or config.retry.max_retries + 1,
@@ -108,9 +113,8 @@ class VLMEvalBackend:
             engine=engine,
             data=data,
             data_files=files,
-            model=engine_model(model, config),
-            model_name=model_name,
-            api_key=api_key,
+            models=models,
+            model_name=models[0].name,
             job=job,
             offline=config.is_offline(),
             timeout_s=ec.timeout,
@@ -135,13 +139,14 @@ class VLMEvalBackend:
         for stale in (plan_path, error_path):
             stale.unlink(missing_ok=True)
         job = p.job | {
-            "model": p.model,
             "work_dir": str(vl_dir / "outputs"),
             "plan_path": str(plan_path),
             "error_path": str(error_path),
         }
         atomic_write_json(job_path, job)
-        log.info("VLMEvalKit %s (%s): %s", p.engine.version, p.engine.python, ", ".join(p.data))
+        log.info("VLMEvalKit %s (%s): %s on %s", p.engine.version, p.engine.python,
+                 ", ".join(m.name for m in p.models), ", ".join(p.data))  # fmt: skip
+        secrets = self._secrets(p)
         try:
             result = run_engine(
                 [str(p.engine.python), str(DRIVER), str(job_path)],
@@ -150,17 +155,20 @@ class VLMEvalBackend:
                 cwd=vl_dir,
                 timeout_s=p.timeout_s,
                 idle_timeout_s=p.idle_timeout_s,
-                secrets=[p.api_key] if p.api_key != "EMPTY" else [],
+                secrets=secrets,
                 what="VLMEvalKit",
             )
         except EngineFailed as exc:
             raise self._explain(exc, error_path, plan_path) from None
         finally:
-            secrets = [p.api_key] if p.api_key != "EMPTY" else []
             scrub_secrets(vl_dir, secrets)
         log.info("VLMEvalKit finished in %.0f s; log: %s", result.elapsed_s, result.log_path)
         plan = json.loads(plan_path.read_text(encoding="utf-8"))
         return self._convert(p, run, plan)
+
+    @staticmethod
+    def _secrets(p: PreparedRun) -> list[str]:
+        return sorted({m.api_key for m in p.models if m.api_key and m.api_key != "EMPTY"})
 
     @staticmethod
     def _engine_env(p: PreparedRun, lmu: Path) -> dict[str, str]:
@@ -168,13 +176,16 @@ class VLMEvalBackend:
         env.update(
             {
                 "LMUData": str(lmu),
-                "EVALSCOPE_VLM_API_KEY": p.api_key,
                 "PYTHONUNBUFFERED": "1",
                 "TOKENIZERS_PARALLELISM": "false",
                 "PRED_FORMAT": "xlsx",
                 "EVAL_FORMAT": "csv",
             }
         )
+        for i, m in enumerate(p.models):
+            name = m.key_env(i)
+            if name is not None and m.api_key is not None:
+                env[name] = m.api_key
         if p.offline:
             env.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
         return env
@@ -188,7 +199,12 @@ class VLMEvalBackend:
         detail = ""
         if plan_path.is_file():
             plan = json.loads(plan_path.read_text(encoding="utf-8"))
-            detail = "; ".join(f"{n}: {d['error']}" for n, d in plan["datasets"].items() if d.get("error"))
+            detail = "; ".join(
+                f"{alias}/{n}: {d['error']}"
+                for alias, m in plan["models"].items()
+                for n, d in m["datasets"].items()
+                if d.get("error")
+            )
         return EngineFailed(
             exc.message.rsplit(" (engine log:", 1)[0] + (f": {detail}" if detail else ""),
             exc.log_path,
@@ -197,25 +213,31 @@ class VLMEvalBackend:
         )
 
     def _convert(self, p: PreparedRun, run: RunInfo, plan: dict[str, Any]) -> list[Report]:
+        """One Report per (model, dataset), in the job's model order; reviews under each model's name."""
         reports, pending = [], []
-        for name in p.data:
-            entry = plan["datasets"][name]
-            records = dataset_records(name, entry)
-            fields = {
-                "pretty_name": f"{name} (VLMEvalKit)",
-                "benchmark_version": f"ms-vlmeval-{p.engine.version}",
-                "backend": "vlmeval",
-                "config": p.public_config,
-                "extra": {
-                    "engine": "vlmeval",
-                    "engine_version": p.engine.version,
-                    "engine_metrics": entry.get("metrics") or {},
-                    "engine_rows_file": entry.get("rows_file"),
-                },
-            }
-            reports.append(dataset_report(name, entry, records, model_name=run.model_name, fields=fields))
-            pending.append((run.reviews_path(name), "".join(r.model_dump_json() + "\n" for r in records)))
-        for path, text in pending:
+        for model in p.models:
+            # The core's own layout, under this model's name: reviews/<model>/<dataset>.jsonl.
+            model_run = replace(run, model_name=model.name)
+            for name in p.data:
+                entry = plan["models"][model.alias]["datasets"][name]
+                records = dataset_records(name, entry)
+                fields = {
+                    "pretty_name": f"{name} (VLMEvalKit)",
+                    "benchmark_version": f"ms-vlmeval-{p.engine.version}",
+                    "backend": "vlmeval",
+                    "config": p.public_config,
+                    "extra": {
+                        "engine": "vlmeval",
+                        "engine_version": p.engine.version,
+                        "engine_model": model.alias,
+                        "engine_metrics": entry.get("metrics") or {},
+                        "engine_rows_file": entry.get("rows_file"),
+                    },
+                }
+                reports.append(dataset_report(name, entry, records, model_name=model.name, fields=fields))
+                lines = "".join(r.model_dump_json() + "\n" for r in records)
+                pending.append((model_run.reviews_path(name), lines))
+        for path, text in pending:  # only once every (model, dataset) converted
             atomic_write_text(path, text)
         return reports
 
@@ -241,7 +263,3 @@ def _whole(limit: float | None) -> int | None:
     if limit < 1:
         raise ConfigError("the vlmeval backend takes a whole number of rows as limit (VLMEvalKit's --limit).")
     return int(limit)
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "model"

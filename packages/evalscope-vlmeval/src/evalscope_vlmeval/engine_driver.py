@@ -1,9 +1,12 @@
 """Runs INSIDE VLMEvalKit's environment (`<engine python> engine_driver.py job.json`): stdlib + VLMEvalKit only.
 
-It does what EvalScope 1.x's VLMEvalKit manager did in-process — register the API model under a name in
-VLMEvalKit's `supported_VLM`, build its `Arguments`, call `vlmeval.run.run_task` — and then reads back what
-VLMEvalKit wrote, because VLMEvalKit logs a failed dataset and carries on with exit code 0. The result is
-`plan.json`: per dataset its status, metrics and rows (prediction, verdict), which our side turns into reports.
+It does what EvalScope 1.x's VLMEvalKit manager did in-process — register each model under its alias in
+VLMEvalKit's `supported_VLM`, build its `Arguments`, call `vlmeval.run.run_task` (which loops over the models,
+one output folder `<work_dir>/<alias>/` each) — and then reads back what VLMEvalKit wrote, because VLMEvalKit
+logs a failed dataset and carries on with exit code 0. The result is `plan.json`: per model and dataset its
+status, metrics and rows (prediction, verdict), which our side turns into reports.
+
+API keys are not in the job file: a model's `key_env` names the environment variable holding its key.
 
 Guards before VLMEvalKit runs (it downloads, and this backend never does):
 
@@ -15,7 +18,12 @@ torchvision: PyPI's wheel is built for CUDA torch and its compiled operators can
 torch of the engine environment; `import torchvision` then fails registering a fake kernel for
 `torchvision::nms`. VLMEvalKit imports torchvision at module level for a few video/document datasets, so when
 that happens the driver declares the two operator schemas torchvision expects (no kernels: calling them
-still fails) and imports it again. API models never call them.
+still fails) and imports it again. API models never call them, nor does the Idefics3 image processor of a
+local DOCLING checkpoint (it uses torchvision's Python transforms only).
+
+transformers 5 renamed `AutoModelForVision2Seq` (which VLMEvalKit 0.0.20's IDEFICS2 and DOCLING import) to
+`AutoModelForImageTextToText`; when a local model is built and the old name is missing, the driver adds it back
+as an alias of the new class (`transformers_compat`). On transformers 4.x it changes nothing.
 
 A problem with the user's input exits with code 3 after writing `{"kind", "message"}` to `error_path`.
 """
@@ -26,6 +34,7 @@ import json
 import math
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +61,16 @@ def main(job_path: str) -> int:
         return USER_ERROR
     from vlmeval.run import run_task
 
-    print(f"[evalscope driver] running VLMEvalKit on {args.data} with model {args.model}", flush=True)
+    print(f"[evalscope driver] running VLMEvalKit on {args.data} with models {args.model}", flush=True)
     run_task(args)
     plan = collect(job)
     Path(job["plan_path"]).write_text(json.dumps(plan, indent=2, default=str), encoding="utf-8")
-    failed = {name: d["error"] for name, d in plan["datasets"].items() if d.get("error")}
+    failed = {
+        f"{alias}/{name}": d["error"]
+        for alias, m in plan["models"].items()
+        for name, d in m["datasets"].items()
+        if d.get("error")
+    }
     if failed:
         print(f"[evalscope driver] VLMEvalKit failed on: {json.dumps(failed)}", flush=True)
         return FAILED_DATASET
@@ -87,34 +101,68 @@ def import_torchvision() -> None:
         )
 
 
-def prepare(job: dict[str, Any]) -> Any:
-    """Check the data, register the model, and build VLMEvalKit's Arguments."""
-    from functools import partial
+def transformers_compat() -> None:
+    """Give transformers 5 back the name `AutoModelForVision2Seq`, which VLMEvalKit 0.0.20 still imports.
 
+    transformers 5 renamed the auto class to `AutoModelForImageTextToText` (the same mapping: idefics2,
+    idefics3, ...). Called when a local model is built — not at start-up, because transformers replaces its
+    lazy module in `sys.modules` while VLMEvalKit is being imported, which would drop an alias set earlier.
+    """
+    import transformers
+
+    if not hasattr(transformers, "AutoModelForVision2Seq") and hasattr(
+        transformers, "AutoModelForImageTextToText"
+    ):
+        setattr(transformers, "AutoModelForVision2Seq", transformers.AutoModelForImageTextToText)  # noqa: B010
+        print(
+            "[evalscope driver] transformers.AutoModelForVision2Seq = AutoModelForImageTextToText", flush=True
+        )
+
+
+class ModelBuilder(partial):  # type: ignore[type-arg,unused-ignore]
+    """The `supported_VLM` entry of a VLMEvalKit model class with the config's arguments (a local checkpoint's
+    `model_path`, ...): a `functools.partial` (VLMEvalKit reads and updates its `keywords`) that applies
+    `transformers_compat` just before the class runs."""
+
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
+        transformers_compat()
+        return super().__call__(*args, **kwargs)
+
+
+def prepare(job: dict[str, Any]) -> Any:
+    """Check the data, register every model under its alias, and build VLMEvalKit's Arguments."""
     from vlmeval.config import supported_VLM
     from vlmeval.utils.arguments import Arguments
 
     for name in job["data"]:
         _check_official_checksum(name, Path(os.environ["LMUData"]) / f"{name}.tsv")
-    model = dict(job["model"])
-    model_name = model.pop("name")
-    alias = job["model_alias"]
-    if model_name == "CustomAPIModel":
-        from vlmeval.api import CustomAPIModel
+    known = dict(supported_VLM)  # an alias may shadow a VLMEvalKit name that another entry builds on
+    for i, entry in enumerate(job["models"]):
+        model = dict(entry["model"])
+        model_name = model.pop("name")
+        if entry.get("key_env"):
+            model["key"] = os.environ[entry["key_env"]]
+        if model_name == "CustomAPIModel":
+            from vlmeval.api import CustomAPIModel
 
-        model["model"] = model.pop("type")
-        model.setdefault("key", os.environ.get("EVALSCOPE_VLM_API_KEY", "EMPTY"))
-        supported_VLM[alias] = partial(CustomAPIModel, **model)
-    elif model_name in supported_VLM:
-        base = supported_VLM[model_name]
-        supported_VLM[alias] = partial(base, **model) if model else base
-    else:
-        raise UserError(
-            "config", f"VLMEvalKit has no model {model_name!r} (see vlmeval.config.supported_VLM)"
-        )
+            model["model"] = model.pop("type")
+            supported_VLM[entry["alias"]] = partial(CustomAPIModel, **model)
+        elif model_name in known:
+            base = known[model_name]
+            supported_VLM[entry["alias"]] = ModelBuilder(base, **model)
+        else:
+            from difflib import get_close_matches
+
+            guess = get_close_matches(model_name, list(known), n=3)
+            hint = f" Did you mean {', '.join(repr(g) for g in guess)}?" if guess else ""
+            raise UserError(
+                "config",
+                f"eval_config.model[{i}]: VLMEvalKit has no model {model_name!r}.{hint} "
+                "(`vlmeval.config.supported_VLM` lists them; CustomAPIModel is any OpenAI-compatible service)",
+            )
     return Arguments(
         data=list(job["data"]),
-        model=[alias],
+        model=[entry["alias"] for entry in job["models"]],
         work_dir=job["work_dir"],
         mode=job["mode"],
         api_nproc=job["nproc"],
@@ -148,14 +196,17 @@ def _check_official_checksum(name: str, tsv: Path) -> None:
 
 
 def collect(job: dict[str, Any]) -> dict[str, Any]:
-    """What VLMEvalKit wrote for each dataset: status, metrics, and the rows with their verdicts."""
+    """What VLMEvalKit wrote for each model and dataset: status, metrics, and the rows with their verdicts."""
+    return {"models": {entry["alias"]: collect_model(job, entry["alias"]) for entry in job["models"]}}
+
+
+def collect_model(job: dict[str, Any], alias: str) -> dict[str, Any]:
     import pandas as pd
 
-    alias = job["model_alias"]
     pred_root = Path(job["work_dir"]) / alias
     status_path = pred_root / "status.json"
     status = json.loads(status_path.read_text(encoding="utf-8")) if status_path.is_file() else {}
-    out: dict[str, Any] = {"model_alias": alias, "pred_root": str(pred_root), "datasets": {}}
+    out: dict[str, Any] = {"pred_root": str(pred_root), "datasets": {}}
     for name in job["data"]:
         st = status.get("datasets", {}).get(name, {})
         entry: dict[str, Any] = {
