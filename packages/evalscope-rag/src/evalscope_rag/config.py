@@ -144,7 +144,13 @@ class RAGASEvalConfig(_Strict):
     critic_llm: RAGASLLMConfig
     embeddings: RAGASEmbeddingConfig
     metrics: list[str] = Field(default_factory=lambda: ["answer_relevancy", "faithfulness"])
-    language: str = "english"
+    language: str = Field(
+        default="english",
+        description="Another language adapts the metric prompts through the judge (see ragas_eval/language.py).",
+    )
+    adapt_instruction: bool = Field(
+        default=True, description="With a non-English language, translate the prompts' instructions too."
+    )
     batch_size: int | None = Field(default=None, ge=1, description="Samples scored concurrently (default 8).")
     raise_exceptions: bool = False
 

@@ -1,4 +1,4 @@
-"""One JSON POST to a model service, with the failure classified for `retry.call_with_retry`.
+"""One JSON POST to a model service (sync or async), with the failure classified for `retry.call_with_retry`.
 
 Embedding and rerank services share the rule: a timeout, a dropped connection, HTTP 408/409/429 or
 5xx, or a body that is not JSON are worth another attempt (`RetryableError`, honouring
@@ -36,10 +36,34 @@ def post_json(
 
     try:
         resp = client.post(url, json=body)
-    except httpx.TimeoutException as exc:
-        raise RetryableError(f"no answer within {timeout}s ({type(exc).__name__})") from None
-    except httpx.TransportError as exc:
-        raise RetryableError(f"connection error: {type(exc).__name__}: {exc}") from None
+    except (httpx.TimeoutException, httpx.TransportError) as exc:
+        raise _transport_error(exc, timeout) from None
+    return decode_reply(resp, refused)
+
+
+async def apost_json(
+    client: Any, url: str, body: dict[str, Any], *, timeout: float | None, refused: Callable[[str], Exception]
+) -> Any:
+    """`post_json` on an `httpx.AsyncClient`."""
+    import httpx
+
+    try:
+        resp = await client.post(url, json=body)
+    except (httpx.TimeoutException, httpx.TransportError) as exc:
+        raise _transport_error(exc, timeout) from None
+    return decode_reply(resp, refused)
+
+
+def _transport_error(exc: Exception, timeout: float | None) -> RetryableError:
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return RetryableError(f"no answer within {timeout}s ({type(exc).__name__})")
+    return RetryableError(f"connection error: {type(exc).__name__}: {exc}")
+
+
+def decode_reply(resp: Any, refused: Callable[[str], Exception]) -> Any:
+    """An `httpx.Response` → its JSON, or the failure classified as in the module docstring."""
     if resp.status_code >= 500 or resp.status_code in RETRYABLE_STATUS:
         raise RetryableError(
             f"HTTP {resp.status_code}: {resp.text[:200]}",

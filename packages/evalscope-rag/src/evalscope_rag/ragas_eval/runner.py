@@ -7,7 +7,10 @@ metric in the aggregate, and listed in the report's `errors` — visible, never 
 metrics of the sample keep their scores.
 
 Run folder: `reviews/<model>/<testset>.jsonl` (one `SampleRecord` per sample, with per-metric errors
-in `metadata.metric_errors`) and `predictions/<model>/<testset>.judge.jsonl` (every judge reply).
+in `metadata.metric_errors`), `predictions/<model>/<testset>.judge.jsonl` (every judge exchange of
+this run), `predictions/<model>/<testset>.jsonl` (the judge cache, appended as replies arrive: see
+`judge_cache.py`; `--use-cache <run folder>` resumes from it) and, with a non-English `language`,
+`prompts/ragas_<language>.json` (the adapted prompts: see `language.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from evalscope.config import TaskConfig
 from evalscope.contracts import ChatMessage
 from evalscope.errors import ConfigError
 from evalscope.report import Report, SampleError, SampleRecord, build_report
-from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
+from evalscope.run_context import RunInfo, atomic_write_json, atomic_write_text, call_lifecycle
 
 from evalscope_rag.config import RAGASEmbeddingConfig, RAGASLLMConfig, RAGASToolConfig
 from evalscope_rag.embedding.api import OpenAIEmbeddingClient
@@ -40,6 +43,8 @@ from evalscope_rag.ragas_eval.judge import (
     current_call,
     register_with_ragas,
 )
+from evalscope_rag.ragas_eval.judge_cache import JudgeCache
+from evalscope_rag.ragas_eval.language import adapt_metric_prompts, file_label, is_english
 from evalscope_rag.ragas_eval.metrics import MetricInfo, resolve_metric
 
 log = logging.getLogger("evalscope.rag.ragas")
@@ -114,7 +119,9 @@ def make_embedder(cfg: RAGASEmbeddingConfig, config: TaskConfig) -> CachedEmbedd
     )
 
 
-def make_judge(cfg: RAGASLLMConfig, config: TaskConfig, recorder: JudgeRecorder) -> JudgeLLM:
+def make_judge(
+    cfg: RAGASLLMConfig, config: TaskConfig, recorder: JudgeRecorder, cache: JudgeCache | None = None
+) -> JudgeLLM:
     assert cfg.api_base is not None
     return JudgeLLM(
         cfg.model_name,
@@ -126,6 +133,7 @@ def make_judge(cfg: RAGASLLMConfig, config: TaskConfig, recorder: JudgeRecorder)
         timeout=min(cfg.timeout, config.timeout or cfg.timeout),
         retry=config.retry,
         recorder=recorder,
+        cache=cache,
     )
 
 
@@ -149,10 +157,14 @@ async def _evaluate(prep: RagasPrepared, run: RunInfo) -> Report:
     assert evl is not None and prep.testset_path is not None
     register_with_ragas()
     recorder = JudgeRecorder()
-    judge = make_judge(evl.critic_llm, prep.config, recorder)
+    cache = JudgeCache(run.predictions_path(prep.testset_path.stem))
+    if cache.loaded:
+        log.info("resuming: %d judge replies in %s are reused, not asked again", cache.loaded, cache.path)
+    judge = make_judge(evl.critic_llm, prep.config, recorder, cache)
     embedder = make_embedder(evl.embeddings, prep.config)
     embeddings = RagasEmbeddings(embedder)
     metrics = {m.name: m.build(judge, embeddings) for m in prep.metrics}
+    prompts_file: Path | None = None
     results: dict[tuple[int, str], tuple[float | None, str | None]] = {}
     sem = asyncio.Semaphore(evl.batch_size or DEFAULT_CONCURRENCY)
     from tqdm.auto import tqdm
@@ -185,12 +197,19 @@ async def _evaluate(prep: RagasPrepared, run: RunInfo) -> Report:
             bar.update(1)
 
     try:
+        if not is_english(evl.language):
+            adapted = await adapt_metric_prompts(
+                metrics, evl.language, judge, adapt_instruction=evl.adapt_instruction
+            )
+            prompts_file = run.run_dir / "prompts" / f"ragas_{file_label(evl.language)}.json"
+            atomic_write_json(prompts_file, adapted)
         await asyncio.gather(*(score(s, m) for s in prep.samples for m in prep.metrics))
     finally:
         bar.close()
         await judge.aclose()
         embedder.close()
-    return _write(prep, run, results, recorder, judge, embedder)
+        cache.close()
+    return _write(prep, run, results, recorder, judge, embedder, prompts_file)
 
 
 def _write(
@@ -200,6 +219,7 @@ def _write(
     recorder: JudgeRecorder,
     judge: JudgeLLM,
     embedder: CachedEmbedder,
+    prompts_file: Path | None,
 ) -> Report:
     evl = prep.tool.eval
     assert evl is not None and prep.testset_path is not None
@@ -210,7 +230,8 @@ def _write(
         scores = {m: v for m in names if (v := results[(s.index, m)][0]) is not None}
         errors = {m: e for m in names if (e := results[(s.index, m)][1]) is not None}
         content = json.dumps(
-            {"sample": s.fields, "metrics": names, "judge": judge.identity()}, sort_keys=True
+            {"sample": s.fields, "metrics": names, "judge": judge.identity(), "language": evl.language},
+            sort_keys=True,
         )
         rec = SampleRecord(
             benchmark=name,
@@ -230,7 +251,13 @@ def _write(
         call_lifecycle("evalscope_on_sample_done", run=run, record=rec)
     lines = [r.model_dump_json() for r in records]
     atomic_write_text(run.reviews_path(name), "\n".join(lines) + "\n")
-    replies = [
+    replies = [  # the prompt adaptation's exchanges first (index -1), then each sample's
+        json.dumps({"index": i, "id": None, "metric": metric, **entry}, ensure_ascii=False)
+        for (i, metric), entries in sorted(recorder.entries.items())
+        if i < 0
+        for entry in entries
+    ]
+    replies += [
         json.dumps({"index": s.index, "id": s.id, "metric": metric, **entry}, ensure_ascii=False)
         for s in prep.samples
         for metric, entries in sorted(recorder.for_sample(s.index).items())
@@ -257,6 +284,13 @@ def _write(
             "judge": judge.identity(),
             "judge_requests": judge.requests,
             "judge_replies_file": str(judge_path),
+            "judge_cache": {
+                "file": str(judge.cache.path),
+                "reused_from_previous_run": judge.cache.loaded,
+                "hits": judge.cache_hits,
+            },
+            "language": evl.language,
+            "prompts_file": str(prompts_file) if prompts_file is not None else None,
             "embedding_cache": embedder.stats.as_dict(),
             "failed_metrics": sum(1 for v in results.values() if v[1] is not None),
         },
