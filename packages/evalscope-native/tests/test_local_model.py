@@ -19,12 +19,12 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from evalscope import run_task  # noqa: E402
+from evalscope.checkpoints import ModelNotFoundError, resolve_checkpoint  # noqa: E402
 from evalscope.config import TaskConfig  # noqa: E402
 from evalscope.contracts import ChatMessage, GenerateRequest, ModelOutput  # noqa: E402
 from evalscope.errors import ConfigError, MissingDependencyError, UsageError  # noqa: E402
 from evalscope_native.engine.backend import NativeBackend  # noqa: E402
 from evalscope_native.engine.plan import resolve_model_spec  # noqa: E402
-from evalscope_native.models.hub_cache import ModelNotFoundError, resolve_checkpoint  # noqa: E402
 from evalscope_native.models.local_hf import TransformersModel  # noqa: E402
 from evalscope_native.models.local_prompt import render_prompt, truncate_at_stop  # noqa: E402
 from local_model_helpers import build_tiny_model, training_lines  # noqa: E402

@@ -165,7 +165,7 @@ def test_local_model_modules_import_nothing_heavy() -> None:
     code = (
         "import sys\n"
         "import evalscope_native.plugin, evalscope_native.models.local_hf, evalscope_native.models.local_vllm\n"
-        "import evalscope_native.models.batching, evalscope_native.models.hub_cache\n"
+        "import evalscope_native.models.batching, evalscope.checkpoints\n"
         "from evalscope import registry\n"
         "assert 'native/transformers' in [s.canonical_name for s in registry.models().all()]\n"
         "print(sorted(m for m in ('torch', 'transformers', 'vllm', 'huggingface_hub', 'tokenizers') if m in sys.modules))\n"

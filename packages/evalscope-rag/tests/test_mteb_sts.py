@@ -125,3 +125,39 @@ def _env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["EVALSCOPE_CACHE_DIR"] = str(tmp_path / "cli-cache")
     return env
+
+
+def test_a_hub_id_loads_offline_from_the_hugging_face_or_modelscope_cache(
+    sts_config: Any, minilm_path: Path, tmp_path: Path, offline_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`model_name_or_path: <hub id>` as EvalScope configs write it: found in either local cache, offline."""
+    from evalscope.checkpoints import ModelNotFoundError
+    from huggingface_hub import constants
+
+    hf_id, ms_id = "sentence-transformers/all-MiniLM-L6-v2", "AI-ModelScope/all-MiniLM-L6-v2"
+    commit = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf"
+    hf_cache, ms_cache = tmp_path / "hf", tmp_path / "ms"
+    repo = hf_cache / f"models--{hf_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    (repo / "snapshots").mkdir()
+    (repo / "snapshots" / commit).symlink_to(minilm_path, target_is_directory=True)
+    (ms_cache / "models" / "AI-ModelScope").mkdir(parents=True)
+    (ms_cache / "models" / ms_id).symlink_to(minilm_path, target_is_directory=True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hf_cache))
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(ms_cache))
+
+    by_folder = run_task(sts_config(limits=60))["STSBenchmark"]
+    from_hf = run_task(sts_config(hf_id, limits=60))["STSBenchmark"]
+    ms_cfg = sts_config(ms_id, limits=60)
+    ms_cfg["eval_config"]["models"][0]["hub"] = "modelscope"
+    from_ms = run_task(ms_cfg)["STSBenchmark"]
+    assert from_hf.score() == pytest.approx(by_folder.score(), abs=1e-6)
+    assert from_ms.score() == pytest.approx(by_folder.score(), abs=1e-6)
+    assert (from_hf.model_name, from_ms.model_name) == ("all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
+
+    with pytest.raises(ModelNotFoundError) as err:  # in neither cache: fails at once, saying where it looked
+        run_task(sts_config("BAAI/bge-small-en-v1.5", limits=60))
+    assert str(hf_cache / "models--BAAI--bge-small-en-v1.5") in str(err.value)
+    assert str(ms_cache / "models" / "BAAI" / "bge-small-en-v1.5") in str(err.value)
+    assert "model_name_or_path /path/to/bge-small-en-v1.5" in (err.value.hint or "")

@@ -17,7 +17,16 @@ from typing import Any, Literal
 
 from evalscope.config import TaskConfig, read_config_file
 from evalscope.errors import ConfigError, closest
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 TOOLS = ("mteb", "ragas", "clip_benchmark")
 TOOL_SPELLINGS = {"mteb": "mteb", "cmteb": "mteb", "ragas": "ragas", "clip_benchmark": "clip_benchmark"}
@@ -52,7 +61,10 @@ class MTEBModelConfig(_Strict):
     encode_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Passed to encode; `batch_size` sets the encoding batch."
     )
-    hub: Literal["modelscope", "huggingface"] = "huggingface"
+    hub: Literal["modelscope", "huggingface"] = Field(
+        default="huggingface",
+        description="Where a hub id not found in the local caches is downloaded from (online runs only).",
+    )
     revision: str | None = None
     device: str | None = Field(default=None, description="cpu, cuda, cuda:1, …; None lets torch choose.")
     # OpenAI-compatible embedding service (EvalScope's API model fields)
@@ -61,9 +73,20 @@ class MTEBModelConfig(_Strict):
     api_key: SecretStr | None = None
     dimensions: int | None = Field(default=None, ge=1)
 
+    # the folder a hub id resolved to (Hugging Face or ModelScope cache, or a ModelScope download)
+    _location: str | None = PrivateAttr(default=None)
+
     @property
     def is_api(self) -> bool:
         return self.api_base is not None
+
+    @property
+    def location(self) -> str:
+        """What to load: the folder `model_name_or_path` resolved to, else `model_name_or_path` itself."""
+        return self._location or self.model_name_or_path
+
+    def set_location(self, folder: str) -> None:
+        self._location = folder
 
     @property
     def display_name(self) -> str:

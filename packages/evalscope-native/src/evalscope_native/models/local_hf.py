@@ -24,12 +24,12 @@ import logging
 import re
 from typing import Any
 
+from evalscope.checkpoints import ResolvedCheckpoint, commit_after_download, resolve_checkpoint
 from evalscope.config import TaskConfig
 from evalscope.contracts import GenerateRequest, ModelOutput, Usage
 from evalscope.errors import MissingDependencyError, UsageError
 
 from evalscope_native.models.batching import BatchRunner
-from evalscope_native.models.hub_cache import ResolvedCheckpoint, commit_after_download, resolve_checkpoint
 from evalscope_native.models.local_args import (
     CHECKPOINT_DEFAULTS,
     Decoding,

@@ -37,6 +37,19 @@ def checkpoint_fingerprint(path: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def resolve_local_model(name: str, *, revision: str | None, offline: bool, hub: str) -> str:
+    """A folder stays itself; a hub id becomes its folder in the Hugging Face or ModelScope cache.
+
+    Online and in neither cache, a ModelScope id is downloaded now (`hub: modelscope`) and a Hugging
+    Face id is left for sentence-transformers to download; offline, the error names every place looked.
+    """
+    if Path(name).expanduser().is_dir():
+        return name
+    from evalscope.checkpoints import resolve_checkpoint
+
+    return resolve_checkpoint(name, revision, offline, hub, option="model_name_or_path").location
+
+
 class LocalSentenceTransformer:
     """`sentence_transformers.SentenceTransformer` with EvalScope's MTEB model options."""
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from evalscope.config import TaskConfig
-from evalscope.errors import ConfigError, DatasetNotFoundError
+from evalscope.errors import ConfigError
 
 from evalscope_rag.config import MTEBModelConfig
 from evalscope_rag.embedding.api import OpenAIEmbeddingClient
 from evalscope_rag.embedding.cached import CachedEmbedder, TextEmbedder
-from evalscope_rag.embedding.local import LocalSentenceTransformer
+from evalscope_rag.embedding.local import LocalSentenceTransformer, resolve_local_model
 from evalscope_rag.mteb_eval.api_reranker import APIReranker
 from evalscope_rag.mteb_eval.encoder import MTEBEncoder
 
@@ -44,11 +44,10 @@ def check_model(m: MTEBModelConfig, offline: bool) -> None:
             "for an OpenAI-compatible embedding service.",
             hint="or pass --model <path> (with --api-url for a service)",
         )
-    if offline and not Path(m.model_name_or_path).expanduser().is_dir():
-        raise DatasetNotFoundError(
-            f"Model {m.model_name_or_path!r} is not a local folder, and the run is offline.",
-            hint="give the checkpoint's folder, or run online",
-        )
+    # A hub id: its folder in the Hugging Face or ModelScope cache, or an error naming where it looked.
+    location = resolve_local_model(m.model_name_or_path, revision=m.revision, offline=offline, hub=m.hub)
+    if location != m.model_name_or_path:
+        m.set_location(location)
 
 
 def make_text_embedder(m: MTEBModelConfig, config: TaskConfig, offline: bool) -> TextEmbedder:
@@ -65,7 +64,7 @@ def make_text_embedder(m: MTEBModelConfig, config: TaskConfig, offline: bool) ->
             max_chars=m.max_seq_length * 3 if m.max_seq_length else None,
         )
     return LocalSentenceTransformer(
-        m.model_name_or_path,
+        m.location,
         pooling_mode=m.pooling_mode,
         max_seq_length=m.max_seq_length,
         model_kwargs=m.model_kwargs,
@@ -109,7 +108,7 @@ def build_reranker(m: MTEBModelConfig, config: TaskConfig, cache_root: Path | No
     from mteb.models.sentence_transformer_wrapper import CrossEncoderWrapper
     from sentence_transformers import CrossEncoder
 
-    path = m.model_name_or_path
+    path = m.location
     local = Path(path).expanduser()
     kwargs: dict[str, Any] = {"device": m.device, "local_files_only": offline}
     if m.max_seq_length is not None:

@@ -34,7 +34,7 @@ from evalscope_rag.config import RAGASEmbeddingConfig, RAGASLLMConfig, RAGASTool
 from evalscope_rag.embedding.api import OpenAIEmbeddingClient
 from evalscope_rag.embedding.cache import default_cache_root
 from evalscope_rag.embedding.cached import CachedEmbedder, TextEmbedder
-from evalscope_rag.embedding.local import LocalSentenceTransformer
+from evalscope_rag.embedding.local import LocalSentenceTransformer, resolve_local_model
 from evalscope_rag.ragas_eval.dataset import RagSample, check_fields, read_testset
 from evalscope_rag.ragas_eval.judge import (
     JudgeLLM,
@@ -106,9 +106,11 @@ def make_embedder(cfg: RAGASEmbeddingConfig, config: TaskConfig) -> CachedEmbedd
             retry=config.retry,
         )
     else:
-        inner = LocalSentenceTransformer(
-            cfg.model_name_or_path, device=cfg.device, offline=config.is_offline()
+        offline = config.is_offline()
+        location = resolve_local_model(
+            cfg.model_name_or_path, revision=None, offline=offline, hub="huggingface"
         )
+        inner = LocalSentenceTransformer(location, device=cfg.device, offline=offline)
     batch = cfg.encode_kwargs.get("batch_size", 32)
     return CachedEmbedder(
         inner,

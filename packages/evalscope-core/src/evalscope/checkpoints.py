@@ -1,5 +1,10 @@
 """Find a checkpoint on disk: a folder, or a hub id in the Hugging Face or ModelScope cache.
 
+Shared by every plugin that loads weights in-process (native's transformers/vLLM models, evalscope-rag's
+embedding models and cross-encoders), so a hub id means the same thing everywhere. `huggingface_hub`
+(and `modelscope`, for downloads from ModelScope) are imported only when a hub id is resolved; the
+plugins that call this depend on them, the core does not.
+
 Why resolve before loading: the folder and the commit it holds are part of the model's identity
 (the cache key), and an offline run must fail at once, naming the id, every place looked in and
 the fix, rather than after transformers tried the network and printed a stack of retries.
@@ -24,7 +29,7 @@ from typing import Any
 
 from evalscope.errors import MissingDependencyError, UsageError
 
-log = logging.getLogger("evalscope.native.local")
+log = logging.getLogger("evalscope.checkpoints")
 
 SMALL_FILE = 16 * 1024 * 1024  # files up to this size are fingerprinted by content (configs, tokenizers)
 
@@ -71,7 +76,10 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_checkpoint(name: str, revision: str | None, offline: bool, hub: str) -> ResolvedCheckpoint:
+def resolve_checkpoint(
+    name: str, revision: str | None, offline: bool, hub: str, *, option: str = "--model"
+) -> ResolvedCheckpoint:
+    """`option` is how the user named the model (`--model`, `model_name_or_path`), for the messages."""
     expanded = Path(name).expanduser()
     if expanded.is_dir():
         folder = expanded.resolve()
@@ -81,11 +89,11 @@ def resolve_checkpoint(name: str, revision: str | None, offline: bool, hub: str)
                 hint="pass the folder that holds config.json and the weights",
             )
         if revision:
-            log.info("--model is a local folder: model_args.revision=%r is ignored", revision)
+            log.info("%s is a local folder: revision=%r is ignored", option, revision)
         return ResolvedCheckpoint(name, str(folder), "path", fingerprint=fingerprint(folder))
     if expanded.exists() or looks_like_path(name):
         raise ModelNotFoundError(
-            f"--model {name!r} is not a checkpoint folder ({'a file' if expanded.exists() else 'no such folder'}).",
+            f"{option} {name!r} is not a checkpoint folder ({'a file' if expanded.exists() else 'no such folder'}).",
             hint="pass the folder that holds config.json and the weights, or a hub id such as Qwen/Qwen2.5-0.5B-Instruct",
         )
     hf_revision = (
@@ -101,7 +109,7 @@ def resolve_checkpoint(name: str, revision: str | None, offline: bool, hub: str)
             "(--offline or HF_HUB_OFFLINE=1). Looked in:\n" + "\n".join(f"  - {p}" for p in looked),
             hint=f"download it where there is network (`hf download {name}`, or `modelscope download --model "
             f"{name}`) and copy the cache here (HF_HUB_CACHE / MODELSCOPE_CACHE), or pass its folder: "
-            f"--model /path/to/{name.rsplit('/', 1)[-1]}",
+            f"{option} /path/to/{name.rsplit('/', 1)[-1]}",
         )
     return _download(name, revision, hf_revision, hub)
 
