@@ -123,6 +123,10 @@ class APIReranker:
         scores = self.score_pairs(queries, docs)
         return np.asarray(scores, dtype=np.float32)
 
+    def counters(self) -> dict[str, int]:
+        """Requests sent, pairs scored by the service, pairs served from the cache (for the report)."""
+        return {"requests": self.requests, "scored": self.scored, "cache_hits": self.cache_hits}
+
     # -- scoring -----------------------------------------------------------------------------------
 
     def score_pairs(self, queries: list[str], docs: list[str]) -> list[float]:

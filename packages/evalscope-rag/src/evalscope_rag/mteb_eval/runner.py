@@ -168,7 +168,7 @@ def _one(
     encode_kwargs.setdefault("batch_size", m.batch_size())
     stats = getattr(getattr(model, "embedder", None), "stats", None)
     before = stats.as_dict() if stats is not None else None
-    api_before = (model.requests, model.scored, model.cache_hits) if isinstance(model, APIReranker) else None
+    api_before = model.counters() if isinstance(model, APIReranker) else None
     log.info("mteb: %s on %s%s", display_name(m), src.name, f" (stage {stage})" if stage else "")
     result = mteb.evaluate(
         model,
@@ -199,14 +199,7 @@ def _one(
         after = stats.as_dict()
         extra["embedding_cache"] = {k: after[k] - before[k] for k in after}
     if isinstance(model, APIReranker) and api_before is not None:
-        now = (model.requests, model.scored, model.cache_hits)
-        extra["rerank_api"] = dict(
-            zip(
-                ("requests", "scored", "cache_hits"),
-                (b - a for a, b in zip(api_before, now, strict=True)),
-                strict=True,
-            )
-        )
+        extra["rerank_api"] = {k: v - api_before[k] for k, v in model.counters().items()}
     label = prep.config.model_id if prep.config.model_id and len(prep.tool.models) == 1 else display_name(m)
     return _report(src, label, task_result, counts, extra, prep)
 
