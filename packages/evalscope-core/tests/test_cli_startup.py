@@ -63,7 +63,21 @@ def test_missing_plugin_command_names_the_package(tmp_path: Path) -> None:
         text=True,
     )
     assert res.returncode == 2
-    assert "pip install evalscope-app" in res.stderr
+    assert "evalscope-app" in res.stderr
+    # Not published under that name: a PyPI hint would install someone else's package.
+    assert "pip install evalscope-app" not in res.stderr
+    assert "not part of this source tree" in res.stderr
+
+
+def test_install_hints_name_this_repository_not_pypi() -> None:
+    from evalscope.distributions import install_hint, source_checkout
+
+    root = source_checkout()
+    assert root is not None and (root / "packages" / "evalscope-core").is_dir()
+    hint = install_hint("evalscope-native", "local")
+    assert hint == f"pip install -e '{root / 'packages' / 'evalscope-native'}[local]'"
+    assert (root / "packages" / "evalscope-perf" / "pyproject.toml").is_file()
+    assert str(root / "packages" / "evalscope-perf") in install_hint("evalscope-perf")
 
 
 def test_version_flag() -> None:

@@ -35,5 +35,15 @@ def gsm8k_table(rows: list[dict[str, Any]], wrong: set[int]) -> list[dict[str, s
     return entries
 
 
+def fast_retry_config(folder: Path, max_retries: int = 5) -> Path:
+    """A config file whose retries back off in milliseconds: failure tests then take no retry time."""
+    path = folder / "fast_retry.yaml"
+    path.write_text(
+        f"retry:\n  max_retries: {max_retries}\n  backoff_base_s: 0.005\n  backoff_max_s: 0.02\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def evalscope_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "evalscope.cli.main", *args]

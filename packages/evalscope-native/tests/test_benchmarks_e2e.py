@@ -115,6 +115,7 @@ def test_rerun_review_rescores_without_calling_the_model(tmp_path: Path, data_di
         "limit": 6,
         "use_cache": str(tmp_path / "run"),
     }
+    (tmp_path / "run").mkdir()  # --use-cache names an existing folder (a missing one is a typo)
     with ScriptedServer({"model": "scripted", "entries": entries, "default_reply": "no idea"}) as server:
         first = run_task({**base, "api_url": server.base_url})
         assert server.stats()["requests"] == 6

@@ -22,7 +22,7 @@ from evalscope.datasets import DataSource
 from evalscope.errors import ConfigError
 from evalscope_native.benchmarks import text_overlap
 from evalscope_native.benchmarks.general_mcq import ZH_MULTIPLE_COT, ZH_SINGLE
-from evalscope_native.data.loader import find_split_files, pick_loader
+from evalscope_native.data.loader import candidate_roots, find_split_files, pick_loader, subsets_in
 from evalscope_native.engine.plan import build_plan
 from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import evalscope_cmd
@@ -371,4 +371,51 @@ def test_qa_record_without_a_query(tmp_path: Path, cli_env: dict[str, str]) -> N
 
 def test_missing_subset_file_names_what_was_looked_for(tmp_path: Path, cli_env: dict[str, str]) -> None:
     res = _run_cli(tmp_path, cli_env, "general_mcq", MCQ, subset_list=["nosuch"])
-    _assert_clean_failure(res, tmp_path, f"{MCQ}/nosuch_val.*")
+    _assert_clean_failure(res, tmp_path, f"looked in {MCQ} for nosuch/val.*, val.*, nosuch_val.*, nosuch.*.")
+    assert f"Found in {MCQ}: subsets 'example', 'multi', 'other'" in res.stderr
+
+
+def test_misspelt_subset_lists_each_path_once_and_the_subsets_there(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    """The first-hour typo: `subset_list: ["exmple"]` for example.jsonl, with EVALSCOPE_DATA_DIR set (which
+    used to add the same folder a second time, so every path was listed twice)."""
+    data = tmp_path / "qa"
+    data.mkdir()
+    (data / "example.jsonl").write_text('{"query": "a?", "response": "b"}\n', encoding="utf-8")
+    (data / "other_test.jsonl").write_text('{"query": "c?", "response": "d"}\n', encoding="utf-8")
+    (data / "notes.txt").write_text("not data", encoding="utf-8")
+    assert cli_env["EVALSCOPE_DATA_DIR"]
+    res = _run_cli(tmp_path, cli_env, "general_qa", data, subset_list=["exmple"])
+    _assert_clean_failure(
+        res,
+        tmp_path,
+        f"No local copy of general_qa subset 'exmple' split 'test'; "
+        f"looked in {data} for exmple/test.*, test.*, exmple_test.*, exmple.*. "
+        f"Found in {data}: subsets 'example', 'other' (files example.jsonl, other_test.jsonl). "
+        "Did you mean 'example'?",
+    )
+    assert res.stderr.count("exmple_test.*") == 1 and "notes.txt" not in res.stderr
+
+
+def test_the_same_folder_reached_two_ways_is_searched_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "qa").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for dataset_id in ("qa", str(tmp_path / "qa")):  # relative, then absolute (data_dir / absolute == itself)
+        source = DataSource(
+            benchmark="general_qa", dataset_id=dataset_id, subset="x", split="test", data_dir=tmp_path
+        )
+        roots = candidate_roots(source)
+        assert [r.resolve() for r in roots].count((tmp_path / "qa").resolve()) == 1, roots
+
+
+def test_subsets_a_folder_offers_in_either_layout(tmp_path: Path) -> None:
+    for name in ("example_val.csv", "example_dev.csv", "quiz.jsonl", "test.jsonl", "readme.md"):
+        (tmp_path / name).write_text("")
+    for folder in ("main", "socratic", "data", ".cache"):
+        (tmp_path / folder).mkdir()
+    subsets, files = subsets_in(tmp_path, "val")
+    assert subsets == ["example", "main", "quiz", "socratic"]  # test.jsonl is a split, data/ the shard folder
+    assert files == ["example_dev.csv", "example_val.csv", "quiz.jsonl", "test.jsonl"]

@@ -65,6 +65,7 @@ def test_sigkill_then_resume_loses_nothing(tiny_model: Path, tmp_path: Path, env
         )  # fmt: skip
 
     run_dir = tmp_path / "run"
+    run_dir.mkdir()  # --use-cache names an existing folder (a missing one is a typo)
     predictions = run_dir / "predictions" / "tiny-llama" / "gsm8k.jsonl"
     proc = subprocess.Popen(command(run_dir), env=env, cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -144,6 +145,29 @@ def test_offline_hub_id_missing_from_the_caches_fails_at_once(tmp_path: Path, en
     assert not (tmp_path / "out").exists()
 
 
+def test_online_hub_id_missing_from_the_caches_fails_at_once_without_network(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Online, a hub id in no cache would be downloaded: with the hub unreachable (HF_ENDPOINT names a
+    port on 127.0.0.1 that refuses connections) the run stops before transformers' retries."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+        port = closed.getsockname()[1]
+        env = {k: v for k, v in env.items() if "proxy" not in k.lower() and "OFFLINE" not in k}
+        env.update(HF_HUB_CACHE=str(tmp_path / "hf"), MODELSCOPE_CACHE=str(tmp_path / "ms"),
+                   HF_ENDPOINT=f"http://127.0.0.1:{port}")  # fmt: skip
+        res = _run(["eval", "--model", "tiny-org/absent", "--datasets", "arc", "--limit", "2",
+                    "--work-dir", str(tmp_path / "out")], env, tmp_path)  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "Cannot download model 'tiny-org/absent' (--model): the network is unreachable." in res.stderr
+    assert f"http://127.0.0.1:{port}" in res.stderr
+    assert str(tmp_path / "hf" / "models--tiny-org--absent") in res.stderr
+    assert "--model /path/to/absent" in res.stderr and "--offline" in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_without_torch_the_error_names_the_extra(tmp_path: Path, env: dict[str, str]) -> None:
     """An install without evalscope[local]: torch cannot be imported in the CLI's process."""
     shim = tmp_path / "shim"
@@ -157,7 +181,7 @@ def test_without_torch_the_error_names_the_extra(tmp_path: Path, env: dict[str, 
                 "--work-dir", str(tmp_path / "out")], env, tmp_path)  # fmt: skip
     assert res.returncode == 2, res.stderr
     assert "torch is not installed" in res.stderr
-    assert "pip install 'evalscope[local]'" in res.stderr
+    assert "pip install -e '" in res.stderr and "packages/evalscope-native[local]'" in res.stderr
     assert not (tmp_path / "out").exists()
 
 

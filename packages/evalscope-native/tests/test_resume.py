@@ -39,6 +39,7 @@ def test_sigkill_then_same_command_resumes(
     config = {"model": "scripted", "entries": gsm8k_table(rows, wrong={1, 2, 3, 50}), "delay_s": 0.02}
     with ScriptedServer(config) as server:
         run_dir = tmp_path / "run"
+        run_dir.mkdir()  # --use-cache names an existing folder (a missing one is a typo)
 
         def command(cache: Path) -> list[str]:
             return evalscope_cmd(
@@ -70,6 +71,7 @@ def test_sigkill_then_same_command_resumes(
 
         # A reference run from scratch, in another folder, against the same server.
         server.reset_stats()
+        (tmp_path / "ref").mkdir()
         ref = subprocess.run(
             command(tmp_path / "ref"), env=cli_env, cwd=tmp_path, capture_output=True, text=True
         )

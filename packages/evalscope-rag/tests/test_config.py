@@ -167,6 +167,69 @@ def test_missing_eval_config_and_malformed_files(tmp_path: Path) -> None:
     assert str(bad) in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("empty.yaml", "", "is empty"),
+        ("comments.yaml", "# tool: MTEB, some day\n\n", "is empty (only comments)"),
+        ("blank.json", "  \n", "is empty"),
+        ("list.yaml", "- tool: MTEB\n  models: []\n", "holds a list"),
+        ("list.json", '[{"tool": "MTEB"}]', "holds a list"),
+        ("scalar.yaml", "MTEB\n", "holds a single value ('MTEB')"),
+        ("number.json", "3", "holds a single value (3)"),
+    ],
+)
+def test_an_eval_config_file_that_is_not_a_mapping_says_what_it_holds(
+    tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        _tool({"eval_backend": "RAGEval", "eval_config": str(path)})
+    message = str(err.value)
+    assert f"eval_config file {path} {expected};" in message
+    assert "`tool` key (MTEB, RAGAS or clip_benchmark)" in message and "NoneType" not in message
+    assert ("model_name_or_path" in message) and ("STSBenchmark" in message)  # the minimal example
+    assert ("remove the leading '- '" in message) == (expected == "holds a list")
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_the_minimal_example_in_that_message_is_a_valid_eval_config(tmp_path: Path, suffix: str) -> None:
+    from evalscope_rag.config import MINIMAL_EXAMPLE
+
+    path = tmp_path / f"rag.{suffix}"
+    path.write_text(MINIMAL_EXAMPLE[suffix])
+    tool = _tool({"eval_backend": "RAGEval", "eval_config": str(path)})
+    assert isinstance(tool, MTEBToolConfig)
+    assert tool.models[0].model_name_or_path == "/path/to/embedding-model"
+    assert tool.eval.task_names == ["STSBenchmark"]
+
+
+def test_cli_with_an_empty_eval_config_file_names_the_file_and_the_tool_key(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    exe = Path(sys.executable).parent / "evalscope"
+    proc = subprocess.run(
+        [
+            str(exe),
+            "eval",
+            "--backend",
+            "rag",
+            "--eval-config",
+            str(path),
+            "--work-dir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert f"eval_config file {path} is empty" in proc.stderr
+    assert "tool: MTEB" in proc.stderr and "NoneType" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_mteb_task_gets_the_closest_names(tmp_path: Path) -> None:
     from evalscope.run import run_task
 

@@ -15,7 +15,8 @@ Order for `--model X`:
 2. `X` looks like a path (`/`, `./`, `~`, or more than one `/`) -> error: no such folder;
 3. `X` is a hub id -> the Hugging Face cache (`huggingface_hub.snapshot_download(...,
    local_files_only=True)`), then the ModelScope cache; online and in neither, it is downloaded
-   from the hub chosen by `--model-args '{"hub": ...}'` (Hugging Face by default).
+   from the hub chosen by `--model-args '{"hub": ...}'` (Hugging Face by default) — after a quick
+   probe of that hub (`evalscope.hub_access`), so a machine without network fails at once too.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from evalscope.errors import MissingDependencyError, UsageError
+from evalscope.hub_access import require_hub
 
 log = logging.getLogger("evalscope.checkpoints")
 
@@ -111,6 +113,13 @@ def resolve_checkpoint(
             f"{name}`) and copy the cache here (HF_HUB_CACHE / MODELSCOPE_CACHE), or pass its folder: "
             f"{option} /path/to/{name.rsplit('/', 1)[-1]}",
         )
+    require_hub(
+        hub if hub == "modelscope" else "huggingface",
+        f"download model {name!r} ({option})",
+        f"pass the folder that holds config.json and the weights ({option} /path/to/{name.rsplit('/', 1)[-1]}), "
+        "or copy a cache that holds it from a machine with network (HF_HUB_CACHE / MODELSCOPE_CACHE)",
+        looked,
+    )
     return _download(name, revision, hf_revision, hub)
 
 

@@ -88,6 +88,13 @@ class RetryConfig(_Strict):
     max_total_s: float = Field(default=300.0, gt=0, description="Give up on a sample after this long in all.")
     backoff_base_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=30.0, ge=0)
+    max_consecutive_failures: int = Field(
+        default=20,
+        ge=0,
+        description="Stop after this many failed requests in a row with the same cause, none succeeding "
+        "in between (a dead or misconfigured service); 0 never stops. With --ignore-errors the samples "
+        "not yet sent are recorded as failed instead.",
+    )
 
 
 class TaskConfig(_Strict):
@@ -121,6 +128,10 @@ class TaskConfig(_Strict):
     rerun_review: bool = False
     seed: int | None = 42
     timeout: float | None = Field(default=120.0, gt=0, description="Per-request timeout in seconds.")
+    test_connection: bool = Field(
+        default=True,
+        description="Check that the model service answers the API before the run (fails in seconds).",
+    )
     stream: bool = False
     ignore_errors: bool = False
     debug: bool = False
@@ -150,6 +161,29 @@ class TaskConfig(_Strict):
         aliases = {"ragevel": "rag", "rageval": "rag", "vlmevalkit": "vlmeval"}
         low = v.strip().lower()
         return aliases.get(low, low)
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url_http(cls, v: str | None) -> str | None:
+        """`127.0.0.1:8000/v1` would be sent nowhere useful: name the scheme it needs, at once."""
+        if v is None:
+            return v
+        from evalscope.secrets import redact_url
+
+        url = v.strip()
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            raise ValueError(
+                f"api_url {redact_url(url)!r} has no scheme; did you mean 'http://{redact_url(url)}'? "
+                "(https:// for a TLS service)"
+            )
+        if scheme.lower() not in ("http", "https"):
+            raise ValueError(
+                f"api_url {redact_url(url)!r} must start with http:// or https://, not {scheme}://"
+            )
+        if not rest.split("/", 1)[0].rsplit("@", 1)[-1]:
+            raise ValueError(f"api_url {redact_url(url)!r} names no host")
+        return url
 
     @field_validator("eval_type")
     @classmethod
@@ -195,44 +229,36 @@ class TaskConfig(_Strict):
         return DatasetArgs()
 
     def public_dump(self) -> dict[str, Any]:
-        """The resolved config as written into reports and configs/: secrets are redacted."""
+        """The resolved config as written into reports and configs/: every secret masked.
+
+        Keys may hide in several places: `--api-key`, a secret-named key at any depth of
+        `model_args` or `eval_config` (OpenCompass: `models[].key`), `user:pass@` or `?key=` in the URL.
+        """
+        from evalscope.secrets import MASK, redact_data, redact_url
+
         data = self.model_dump(mode="json")
         if self.api_key is not None:
-            data["api_key"] = "***"
-        if data.get("eval_config") is not None:
-            # Backends take keys inside eval_config too (OpenCompass: models[].key; VLMEvalKit: model[].key).
-            data["eval_config"] = _redact_secrets(data["eval_config"])
-        return data
+            data["api_key"] = MASK
+        if data.get("api_url"):
+            data["api_url"] = redact_url(data["api_url"])
+        redacted: dict[str, Any] = redact_data(data)
+        return redacted
 
     def secret_values(self) -> list[str]:
-        """Every secret this config carries (top-level `api_key`, and keys inside eval_config), for log filters."""
+        """Every secret this config carries, for `secrets.register_secrets` (files, logs, messages).
+
+        The top-level key, secret-named keys in `model_args` and `eval_config`, the URL's password
+        and `?key=` value, and `OPENAI_API_KEY` (the SDK sends it when no key is given).
+        """
+        from evalscope.secrets import environment_secrets, secrets_in_data, url_secrets
+
         found = [self.api_key.get_secret_value()] if self.api_key is not None else []
-        _collect_secrets(self.model_dump(mode="python").get("eval_config"), found)
+        dumped = self.model_dump(mode="python")
+        found += secrets_in_data(dumped.get("model_args"))
+        found += secrets_in_data(dumped.get("eval_config"))
+        found += url_secrets(self.api_url)
+        found += environment_secrets()
         return [v for v in dict.fromkeys(found) if v and v != "EMPTY"]
-
-
-_SECRET_KEYS = frozenset({"key", "api_key", "judge_key", "openai_api_key", "token", "password", "secret"})
-
-
-def _redact_secrets(value: Any) -> Any:
-    """Replace every non-empty value under a secret-looking key, at any depth."""
-    if isinstance(value, dict):
-        return {k: "***" if k.lower() in _SECRET_KEYS and v else _redact_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_secrets(v) for v in value]
-    return value
-
-
-def _collect_secrets(value: Any, out: list[str]) -> None:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k.lower() in _SECRET_KEYS and v:
-                out.append(v.get_secret_value() if hasattr(v, "get_secret_value") else str(v))
-            else:
-                _collect_secrets(v, out)
-    elif isinstance(value, list):
-        for v in value:
-            _collect_secrets(v, out)
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -285,9 +311,46 @@ def read_config_file(path: Path) -> dict[str, Any]:
             raise DataFormatError(str(path), f"invalid YAML: {exc.problem}", line=line) from None
     else:
         raise ConfigError(f"Config file {path} must end in .yaml, .yml or .json.")
+    if data is None:
+        raise ConfigError(
+            f"Config file {path} is empty: it must hold a mapping of TaskConfig keys.",
+            hint="e.g.  model: qwen2.5\n        api_url: http://127.0.0.1:8000/v1\n        datasets: [gsm8k]",
+        )
     if not isinstance(data, dict):
-        raise ConfigError(f"Config file {path} must hold a mapping of options, not {type(data).__name__}.")
+        what = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
+        raise ConfigError(
+            f"Config file {path} holds {what}; it must hold a mapping of TaskConfig keys (key: value lines).",
+            hint="e.g.  model: qwen2.5\n        datasets: [gsm8k]",
+        )
     return data
+
+
+#: EvalScope 1.x TaskConfig keys this edition does not have (yet): say what they were, not only "unknown".
+_NOT_YET_SUPPORTED = {
+    name: why
+    for names, why in (
+        (
+            ("judge_strategy", "judge_model_args", "judge_worker_num"),
+            "EvalScope's LLM-as-judge setting; judging is not supported by this edition yet (planned). "
+            "Remove it to run the rule-based metrics.",
+        ),
+        (
+            ("analysis_report",),
+            "EvalScope's model-written analysis of a report is not supported by this edition; remove it.",
+        ),
+        (
+            ("use_sandbox", "sandbox_type", "sandbox_manager_config"),
+            "not needed: code benchmarks always run in this edition's bubblewrap sandbox (docs/sandbox.md); "
+            "remove it.",
+        ),
+        (("dataset_dir",), "this edition reads local datasets from --data-dir (data_dir); rename the key."),
+        (
+            ("repeats",),
+            "to sample each prompt several times set generation_config.n (scored as mean-of-n and pass@k).",
+        ),
+    )
+    for name in names
+}
 
 
 def format_validation_error(
@@ -304,6 +367,10 @@ def format_validation_error(
         if err["type"] == "extra_forbidden":
             fields = _fields_at(model, err["loc"][:-1])
             bad = str(err["loc"][-1])
+            later = _NOT_YET_SUPPORTED.get(bad) if model is TaskConfig and len(err["loc"]) == 1 else None
+            if later is not None:
+                lines.append(f"  - unknown key {loc!r}: {later}")
+                continue
             guess = closest(bad, fields)
             hint = f" Did you mean {guess[0]!r}?" if guess else ""
             lines.append(f"  - unknown key {loc!r}.{hint} Valid keys: {', '.join(sorted(fields))}")

@@ -74,13 +74,33 @@ class Model(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class ChecksConnection(Protocol):
+    """Optional for a `Model`: prove the service is there and speaks the API, before the run.
+
+    An engine calls `check_connection()` once, before it writes anything, when
+    `TaskConfig.test_connection` is on; it raises an `evalscope.errors.EvalScopeError` (exit 2)
+    that says what was tried and what came back. Models without a service (local, mock) omit it.
+    """
+
+    async def check_connection(self) -> None: ...
+
+
 class ModelError(Exception):
-    """A request failed for good (bad request, auth): recorded on the sample, not retried."""
+    """A request failed for good (bad request, auth): recorded on the sample, not retried.
+
+    `kind` names the cause in a word (`refused`, `dns`, `tls`, `timeout`, `http_401`, `not_json`,
+    `no_choices`, ...): engines compare kinds to tell one outage repeating from unrelated failures.
+    """
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class RetryableModelError(ModelError):
     """A transient failure (429, 5xx, dropped connection, timeout): retried with backoff."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: float | None = None, kind: str = "error") -> None:
+        super().__init__(message, kind)
         self.retry_after = retry_after

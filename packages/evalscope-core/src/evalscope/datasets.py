@@ -46,6 +46,7 @@ class DatasetLoader(Protocol):
 
 
 def resolve_loader(source: DataSource) -> DatasetLoader:
+    from evalscope.distributions import install_hint
     from evalscope.errors import DatasetNotFoundError
     from evalscope.plugins import get_plugin_manager
 
@@ -53,6 +54,7 @@ def resolve_loader(source: DataSource) -> DatasetLoader:
     if loader is None:
         raise DatasetNotFoundError(
             f"No installed plugin can load dataset {source.dataset_id!r} ({source.subset}/{source.split}).",
-            hint="Install evalscope-native (`pip install evalscope`), or point `dataset_id` at a local folder.",
+            hint=f"Install evalscope-native ({install_hint('evalscope-native')}), "
+            "or point `dataset_id` at a local folder.",
         )
     return loader

@@ -72,6 +72,10 @@ class DatasetNotFoundError(UsageError):
     """A dataset that is not available locally while running offline (or at all)."""
 
 
+class ServiceUnreachableError(UsageError):
+    """The model service cannot be reached, or does not answer the API, before the run (exit code 2)."""
+
+
 class MissingDependencyError(EvalScopeError):
     """An optional package is needed; the hint carries the exact `pip install` command."""
 

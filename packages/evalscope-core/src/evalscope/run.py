@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from evalscope.config import TaskConfig, load_task_config
@@ -18,6 +19,7 @@ from evalscope.run_context import (
     atomic_write_json,
     atomic_write_text,
     call_lifecycle,
+    check_run_paths,
     choose_run_dir,
     reset_lifecycle_failures,
     setup_run_logging,
@@ -54,6 +56,7 @@ KNOWN_BACKEND_PLUGINS = {"opencompass": "opencompass", "vlmeval": "vlmeval", "ra
 
 def _resolve_backend(name: str) -> Any:
     from evalscope import registry
+    from evalscope.distributions import install_hint
     from evalscope.errors import MissingDependencyError, UnknownNameError
 
     try:
@@ -64,7 +67,7 @@ def _resolve_backend(name: str) -> Any:
             raise
         raise MissingDependencyError(
             f"The {name} backend is provided by the evalscope-{extra} distribution, which is not installed.",
-            hint=f'pip install evalscope-{extra}   (or: pip install "evalscope[{extra}]")',
+            hint=install_hint(f"evalscope-{extra}"),
         ) from None
 
 
@@ -83,11 +86,22 @@ def report_keys(reports: list[Report]) -> dict[str, Report]:
     }
 
 
-def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> dict[str, Report]:
-    """Run an evaluation and return its reports keyed by dataset name (as EvalScope's run_task does)."""
+def run_task(
+    task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str],
+    *,
+    on_start: Callable[[RunInfo], None] | None = None,
+) -> dict[str, Report]:
+    """Run an evaluation and return its reports keyed by dataset name (as EvalScope's run_task does).
+
+    `on_start` is called once the run folder exists, before any request: the CLI prints the folder
+    there, so a user who interrupts the run knows what to pass to `--use-cache`.
+    """
     from evalscope import registry
+    from evalscope.secrets import register_secrets
 
     config = load_task_config(task_cfg)
+    register_secrets(config.secret_values())
+    check_run_paths(config.work_dir, config.use_cache)
     backend_spec = _resolve_backend(config.backend)
     backend: Backend = registry.load_impl(backend_spec)()
     reporter_specs = (
@@ -116,6 +130,8 @@ def run_task(task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> 
             run_dir / "configs" / "task_config.yaml", yaml.safe_dump(config.public_dump(), sort_keys=False)
         )
         log.info("run folder: %s", run_dir)
+        if on_start is not None:
+            on_start(run)
         reset_lifecycle_failures()
         call_lifecycle("evalscope_on_run_start", run=run, config=config)
         reports = backend.run(prepared, run)

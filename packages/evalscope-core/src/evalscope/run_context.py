@@ -54,6 +54,75 @@ class RunInfo:
         return self.run_dir / "logs" / "eval_log.log"
 
 
+def check_run_paths(work_dir: Path, use_cache: Path | None) -> None:
+    """Fail before any work if the run folder cannot be where the user said (exit code 2).
+
+    `--use-cache` names an earlier run to resume: a folder that does not exist is a typo, and
+    silently starting a fresh run there would throw away the resume the user asked for, so the error
+    names the run folders that do exist nearby. A file given as a folder is named as such.
+    """
+    from evalscope.errors import ConfigError
+
+    if use_cache is not None:
+        if use_cache.is_file():
+            raise ConfigError(
+                f"--use-cache {use_cache} is a file; it must be the folder of an earlier run.",
+                hint="e.g. --use-cache outputs/20250101_120000 (the folder printed when that run started)",
+            )
+        if not use_cache.is_dir():
+            raise ConfigError(
+                f"--use-cache {use_cache}: no such run folder." + _nearby_runs(use_cache, work_dir),
+                hint="pass the folder an earlier run printed, or drop --use-cache to start a new run",
+            )
+        _check_writable(use_cache, "--use-cache")
+        return
+    if work_dir.exists() and not work_dir.is_dir():
+        raise ConfigError(
+            f"--work-dir {work_dir} is a file; it must be a folder (run folders are created inside it).",
+            hint="e.g. --work-dir ./outputs",
+        )
+    existing = work_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"--work-dir {work_dir}: {existing} is a file, so the folder cannot be created.")
+    _check_writable(existing, "--work-dir")
+
+
+def _check_writable(folder: Path, flag: str) -> None:
+    from evalscope.errors import ConfigError
+
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{flag}: cannot write into {folder} (permission denied).", hint="choose a folder you own"
+        )
+
+
+def is_run_folder(path: Path) -> bool:
+    """A folder an earlier run wrote (it has the config, predictions or reports that runs leave)."""
+    return any((path / part).exists() for part in ("configs", "predictions", "reports", "reviews"))
+
+
+def _nearby_runs(missing: Path, work_dir: Path) -> str:
+    import difflib
+
+    candidates: dict[str, Path] = {}
+    for parent in dict.fromkeys([missing.parent, work_dir]):
+        try:
+            entries = [p for p in parent.iterdir() if p.is_dir() and is_run_folder(p)]
+        except OSError:
+            continue
+        for p in entries:
+            candidates.setdefault(str(p), p)
+    if not candidates:
+        return f" There are no run folders in {missing.parent}."
+    close = difflib.get_close_matches(str(missing), list(candidates), n=3, cutoff=0.5)
+    if not close:  # nothing alike: the latest runs are the likeliest intent
+        close = sorted(candidates, key=lambda k: candidates[k].name, reverse=True)[:3]
+        return " The latest run folders there: " + ", ".join(close) + "."
+    return " Did you mean: " + ", ".join(close) + "?"
+
+
 def choose_run_dir(work_dir: Path, use_cache: Path | None) -> Path:
     if use_cache is not None:
         return use_cache
@@ -67,7 +136,10 @@ def choose_run_dir(work_dir: Path, use_cache: Path | None) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file + rename so readers never see a half-written file."""
+    """Write via a temp file + rename so readers never see a half-written file; known secrets masked."""
+    from evalscope.secrets import redact
+
+    text = redact(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -84,19 +156,29 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 
 class SecretFilter(logging.Filter):
-    """Defence in depth: a secret that slips into a log message is replaced before it is written."""
+    """Every log line passes `secrets.redact_message`: known secrets and credential shapes are masked.
 
-    def __init__(self, secrets: list[str]) -> None:
+    The traceback of a logged exception is rendered here too, so a key inside an exception's
+    message (a server echoing it) is masked before any handler formats the record.
+    """
+
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        from evalscope.secrets import register_secrets
+
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+        register_secrets(secrets or [])
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            msg = record.getMessage()
-            if any(s in msg for s in self.secrets):
-                for s in self.secrets:
-                    msg = msg.replace(s, "***")
-                record.msg, record.args = msg, None
+        from evalscope.secrets import redact_message
+
+        msg = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        clean = redact_message(msg)
+        if clean != msg:
+            record.msg, record.args = clean, None
+        if record.exc_text:
+            record.exc_text = redact_message(record.exc_text)
         return True
 
 

@@ -3,12 +3,16 @@
 Output layout (EvalScope's)::
 
     <outputs_dir>/<YYYYmmdd_HHMMSS>/<name>/          (no timestamp level with --no-timestamp)
-        perf_config.json                            settings, API key shown as '***'
+        perf_config.json                            settings, secrets shown as '***'
         parallel_<p>_number_<n>[_rate_<r>]/         one folder per run
             benchmark_data.db                       every request (SQLite, written during the run)
-            benchmark_summary.json                  the run's metrics (RunSummary)
+            benchmark_summary.json                  the run's metrics (RunSummary + EvalScope's keys)
+            benchmark_percentile.json               EvalScope's percentile rows
         sweep_summary.json, sweep_plots.png, sweep_plots.html      for a sweep
         sla/<run folders>, sla_summary.json                         for an SLA search
+
+No file holds a secret: the run registers its secrets (`PerfConfig.secrets`) with
+`evalscope.secrets` before anything is sent or written, and every writer masks them.
 """
 
 from __future__ import annotations
@@ -49,12 +53,15 @@ def run_perf_benchmark(cfg: PerfConfig | dict[str, Any] | str | Path, *, quiet: 
     Prints the tables unless `quiet`; returns every run's summary (and the SLA search, if any).
     Ctrl-C ends it early with `interrupted=True`, keeping what was measured.
     """
+    from evalscope.secrets import redact_url, register_secrets
+
     from evalscope_perf import tables
     from evalscope_perf.execute import Control, execute_run
     from evalscope_perf.preflight import preflight
     from evalscope_perf.prepare import prepare
 
     cfg = load_perf_config(cfg)
+    register_secrets(cfg.secrets())  # first: a test request's 401 may already quote the key
     points = cfg.run_points()
     if cfg.sla_auto_tune:
         mult = cfg.sla_number_multiplier or 2.0
@@ -121,7 +128,7 @@ def run_perf_benchmark(cfg: PerfConfig | dict[str, Any] | str | Path, *, quiet: 
                 tables.print_sweep(result.runs)
             from evalscope_perf.plots import draw_sweep
 
-            plots = draw_sweep(result.runs, out, f"{cfg.display_name} · {cfg.url}")
+            plots = draw_sweep(result.runs, out, f"{cfg.display_name} · {redact_url(cfg.url)}")
             result.plots = [str(p) for p in plots]
             write_json(
                 out / "sweep_summary.json",

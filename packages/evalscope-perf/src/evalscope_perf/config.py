@@ -7,11 +7,12 @@ request is sent.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from evalscope.errors import ConfigError, UnknownNameError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -118,7 +119,9 @@ class PerfConfig(BaseModel):
             for item in v:
                 key, eq, value = str(item).partition("=")
                 if not eq or not key.strip():
-                    raise ValueError(f"--headers expects key=value pairs, got {item!r}")
+                    from evalscope.secrets import redact_message
+
+                    raise ValueError(f"--headers expects key=value pairs, got {redact_message(str(item))!r}")
                 out[key.strip()] = value.strip()
             return out
         return v
@@ -194,7 +197,11 @@ class PerfConfig(BaseModel):
 
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"--url {self.url!r} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
+            from evalscope.secrets import redact_url
+
+            raise ValueError(
+                f"--url {redact_url(self.url)!r} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1"
+            )
         path = parts.path.rstrip("/")
         if any(path.endswith("/" + e) for e in _KNOWN_ENDPOINTS):
             return self.url
@@ -229,28 +236,63 @@ class PerfConfig(BaseModel):
         return re.sub(r'[<>:"|?*\\/\0]', "_", raw)
 
     def client_args(self) -> tuple[str, str, dict[str, str], float | None, float | None, float | None, bool]:
-        """Arguments of `runner.make_client` for these settings."""
+        """Arguments of `runner.make_client` for these settings (the URL without its `user:pass@`)."""
         return (
-            self.http_client, self.url, self.request_headers(), self.connect_timeout, self.read_timeout,
-            self.total_timeout, self.kernel_timestamps,
+            self.http_client, self.client_url(), self.request_headers(), self.connect_timeout,
+            self.read_timeout, self.total_timeout, self.kernel_timestamps,
         )  # fmt: skip
 
+    def client_url(self) -> str:
+        """`url` without `user:pass@`: the credentials travel as an `Authorization: Basic` header."""
+        parts = urlsplit(self.url)
+        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
+
     def request_headers(self) -> dict[str, str]:
+        """Headers of every request: `--api-key` as a Bearer token, else the URL's `user:pass@` as
+        Basic auth (what aiohttp, hence EvalScope, does with them), unless `--headers` sets its own."""
         headers = {"Content-Type": "application/json", "User-Agent": "evalscope-perf", **self.headers}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
+        elif not any(k.lower() == "authorization" for k in self.headers):
+            parts = urlsplit(self.url)
+            if parts.username is not None or parts.password is not None:
+                pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+                headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         return headers
 
+    def secrets(self) -> list[str]:
+        """Every secret value these settings carry, for `evalscope.secrets.register_secrets`.
+
+        `--api-key`, the values of auth-like `--headers` (and the credential after `Bearer `/`Basic `),
+        the password and `?key=` values of `--url` (raw and percent-decoded) with the Basic credential
+        made from them, secret-named keys inside `--extra-args`, and `OPENAI_API_KEY`.
+        """
+        from evalscope.secrets import environment_secrets, secrets_in_data, url_secrets
+
+        from evalscope_perf.redaction import header_secrets
+
+        found = [self.api_key] if self.api_key else []
+        found += header_secrets(self.request_headers())
+        for value in url_secrets(self.url):
+            found += [value, unquote(value)]
+        found += secrets_in_data(self.extra_args)
+        found += environment_secrets()
+        return [f for f in found if f]
+
     def redacted(self) -> dict[str, Any]:
-        """The settings as written to disk: the key and auth headers shown as '***'."""
+        """The settings as written to disk and stored in SQLite: the key, auth-like headers, the
+        URL's `user:pass@` and `?key=` and every registered secret value shown as '***'."""
+        from evalscope.secrets import MASK, redact_data, redact_url
+
+        from evalscope_perf.redaction import is_secret_header
+
         data = self.model_dump(mode="json")
         if data.get("api_key"):
-            data["api_key"] = "***"
-        data["headers"] = {
-            k: ("***" if k.lower() in ("authorization", "x-api-key", "api-key") else v)
-            for k, v in self.headers.items()
-        }
-        return data
+            data["api_key"] = MASK
+        data["url"] = redact_url(self.url)
+        data["headers"] = {k: (MASK if v and is_secret_header(k) else v) for k, v in self.headers.items()}
+        redacted: dict[str, Any] = redact_data(data)
+        return redacted
 
 
 def load_perf_config(source: PerfConfig | dict[str, Any] | str | Path) -> PerfConfig:

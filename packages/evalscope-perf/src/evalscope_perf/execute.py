@@ -1,4 +1,4 @@
-"""One run (one point of a sweep): warm-up, measured load, SQLite rows, summary JSON.
+"""One run (one point of a sweep): warm-up, measured load, SQLite rows, summary JSON (ours and EvalScope's).
 
 Ctrl-C (SIGINT) stops sending, drops the requests in flight, flushes every measured row to SQLite
 and writes a summary marked `interrupted`; a second Ctrl-C aborts at once (rows already committed
@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from evalscope.errors import ConfigError
+from evalscope.secrets import redact_url
 
 from evalscope_perf.config import RunPoint
 from evalscope_perf.live import LiveView
@@ -28,7 +29,7 @@ from evalscope_perf.runner import LoadJob, make_client, run_async, run_phase
 from evalscope_perf.store import RecordStore
 from evalscope_perf.summary import RunSummary, write_json
 
-__all__ = ["Control", "PhaseTiming", "execute_run"]
+__all__ = ["Control", "PhaseTiming", "execute_run", "write_run_files"]
 
 TICK_S = 0.2  # SQLite commit and live-view period
 
@@ -85,7 +86,7 @@ def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -
         name=cfg.display_name,
         model=str(cfg.model),
         api=cfg.api,
-        url=cfg.url,
+        url=redact_url(cfg.url),
         dataset="prompt" if cfg.prompt is not None else cfg.dataset,
         stream=prep.api.params.stream,
         http_client=cfg.http_client,
@@ -100,10 +101,29 @@ def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -
         run_dir=str(run_dir),
         **metrics,
     )
-    write_json(run_dir / "benchmark_summary.json", summary)
+    write_run_files(run_dir, summary, measured, prep.api.generates)
     store.set_meta("summary", summary.model_dump(mode="json"))
     store.close()
     return summary
+
+
+def write_run_files(
+    run_dir: Path, summary: RunSummary, measured: list[RequestRecord], generates: bool
+) -> None:
+    """`benchmark_summary.json` (ours, then EvalScope's keys) and EvalScope's `benchmark_percentile.json`.
+
+    EvalScope's keys sit in the same file because EvalScope's tools read that file by name; each
+    side's reader ignores the other's keys.
+    """
+    from evalscope_perf.evalscope_format import evalscope_percentiles, evalscope_summary
+
+    write_json(
+        run_dir / "benchmark_summary.json",
+        {**summary.model_dump(mode="json"), **evalscope_summary(summary, generates)},
+    )
+    rows = evalscope_percentiles(measured, generates)
+    if rows:  # EvalScope writes no percentile file when nothing succeeded
+        write_json(run_dir / "benchmark_percentile.json", rows)
 
 
 def _install_sigint(loop: asyncio.AbstractEventLoop, on_first: Callable[[], None]) -> bool:

@@ -1,7 +1,8 @@
 """Sweep plots: throughput and latency percentiles against concurrency (or rate), PNG + HTML.
 
 The HTML page is self-contained (the PNG inlined as base64 plus the comparison as a table), so it
-can be mailed or attached to a ticket as one file.
+can be mailed or attached to a ticket as one file; hence no secret may be in it: the caller passes a
+title with the URL's credentials masked, and the page's text passes `evalscope.secrets.redact`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ __all__ = ["draw_sweep"]
 
 def draw_sweep(runs: list[RunSummary], out_dir: Path, title: str) -> list[Path]:
     import matplotlib
+    from evalscope.secrets import redact
+
+    title = redact(title)  # drawn into the PNG, where no later pass could find it
 
     matplotlib.use("Agg")  # files only; never open a window
     import matplotlib.pyplot as plt
@@ -58,7 +62,7 @@ def draw_sweep(runs: list[RunSummary], out_dir: Path, title: str) -> list[Path]:
     fig.savefig(png, dpi=110)
     plt.close(fig)
     page = out_dir / "sweep_plots.html"
-    page.write_text(_html(title, png, ordered), encoding="utf-8")
+    page.write_text(redact(_html(title, png, ordered)), encoding="utf-8")
     return [png, page]
 
 

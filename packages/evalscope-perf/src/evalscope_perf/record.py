@@ -10,6 +10,11 @@ Definitions follow vLLM's serving benchmark (`vllm bench serve`):
 
 Events that carry no output (the role-only first chunk, the finish chunk, the usage chunk) are
 neither the first token nor an ITL point.
+
+Every error text is passed through `evalscope.secrets.redact_message` here, where it is made and
+before it is cut to length: a server that quotes the credential it received (`401: invalid key
+Bearer sk-...`) must not put it into the rows, the summary, the live view or the terminal, and a
+cut made first could leave a prefix of the key that no rule recognises any more.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import json
 from array import array
 from dataclasses import dataclass, field
 from typing import Any
+
+from evalscope.secrets import redact_message
 
 from evalscope_perf.apis.base import ApiFormat, StreamError
 from evalscope_perf.http.exchange import Exchange
@@ -109,7 +116,7 @@ def _parse_all(payloads: list[bytes]) -> list[Any]:
         try:
             out.append(json.loads(p))
         except ValueError as exc:
-            raise StreamError(f"SSE event {i + 1} is not JSON ({exc}): {p[:120]!r}") from None
+            raise StreamError(f"SSE event {i + 1} is not JSON ({exc}): {_excerpt(p)}") from None
     return out
 
 
@@ -118,7 +125,8 @@ def finalize(ex: Exchange, api: ApiFormat, index: int, prompt_index: int, warmup
     rec = RequestRecord(index, ex.request_id, ex.t_start, ex.t_end or ex.t_start, False, warmup, ex.status)
     rec.prompt_index = prompt_index
     if ex.error is not None:
-        rec.error = ex.error if not ex.status or ex.status == 200 else f"HTTP {ex.status}: {ex.error}"
+        error = ex.error if not ex.status or ex.status == 200 else f"HTTP {ex.status}: {ex.error}"
+        rec.error = redact_message(error)
         return rec
     if ex.status != 200:
         rec.error = f"HTTP {ex.status}: {_error_message(ex.body)}"
@@ -150,10 +158,10 @@ def finalize(ex: Exchange, api: ApiFormat, index: int, prompt_index: int, warmup
         else:
             obj = json.loads(ex.body) if ex.body else {}
             if not isinstance(obj, dict):
-                raise StreamError(f"response body is not a JSON object: {ex.body[:120]!r}")
+                raise StreamError(f"response body is not a JSON object: {_excerpt(ex.body)}")
             rec.text, usage = api.response(obj)
     except (StreamError, ValueError) as exc:
-        rec.error = str(exc)
+        rec.error = redact_message(str(exc))
         return rec
     rec.success = True
     if usage:
@@ -168,15 +176,21 @@ def finalize(ex: Exchange, api: ApiFormat, index: int, prompt_index: int, warmup
 
 
 def _error_message(body: bytes) -> str:
+    """The server's own message from an error body, credentials masked, at most 300 characters."""
     text = body.decode("utf-8", "replace").strip()
     try:
         obj = json.loads(text)
     except ValueError:
-        return text[:300] or "(empty body)"
+        return redact_message(text)[:300] or "(empty body)"
     if isinstance(obj, dict):
         err = obj.get("error", obj.get("detail", obj.get("message")))
         if isinstance(err, dict):
             err = err.get("message", err)
         if err is not None:
-            return str(err)[:300]
-    return text[:300]
+            return redact_message(str(err))[:300]
+    return redact_message(text)[:300]
+
+
+def _excerpt(data: bytes) -> str:
+    """The start of a payload for an error message: masked first, then cut."""
+    return repr(redact_message(data.decode("utf-8", "replace"))[:120])

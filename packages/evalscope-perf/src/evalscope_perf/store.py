@@ -7,6 +7,10 @@ its last commit; a Ctrl-C flushes the rest before exiting.
 
 Times are seconds: `start_time`/`end_time` on `time.perf_counter()`'s clock (CLOCK_MONOTONIC,
 shared by all worker processes), `ttft`, `latency`, `tpot` and the JSON list `itl` relative.
+
+Nothing secret is stored: error texts arrive masked (`record.finalize`), and every text written here
+(errors, the model's output, the settings and summary in `meta`) passes `evalscope.secrets.redact`
+once more, so a registered key never reaches the file, even inside a reply the model wrote.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import json
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+from evalscope.secrets import redact
 
 from evalscope_perf.record import RequestRecord
 
@@ -32,10 +38,10 @@ _INSERT = f"INSERT INTO requests ({', '.join(_NAMES)}) VALUES ({', '.join('?' * 
 
 def _row(r: RequestRecord) -> tuple[Any, ...]:
     return (
-        r.request_id, r.index, r.prompt_index, int(r.warmup), int(r.success), r.status, r.error,
-        int(r.stream), r.start, r.end, r.latency, r.ttft, r.tpot,
+        r.request_id, r.index, r.prompt_index, int(r.warmup), int(r.success), r.status,
+        redact(r.error) if r.error else r.error, int(r.stream), r.start, r.end, r.latency, r.ttft, r.tpot,
         json.dumps([round(x, 7) for x in r.itl]) if len(r.itl) else None, r.n_chunks, r.prompt_tokens,
-        r.completion_tokens, r.token_source or None, r.text,
+        r.completion_tokens, r.token_source or None, redact(r.text) if r.text else r.text,
     )  # fmt: skip
 
 
@@ -50,7 +56,7 @@ class RecordStore:
         self.db.execute("CREATE INDEX IF NOT EXISTS requests_request_id ON requests (request_id)")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         self.db.executemany(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()]
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, redact(json.dumps(v))) for k, v in meta.items()]
         )
         self.db.commit()
         self.pending: list[RequestRecord] = []
@@ -89,7 +95,7 @@ class RecordStore:
         self.db.commit()
 
     def set_meta(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, redact(json.dumps(value))))
         self.db.commit()
 
     def update_tokens(self, records: list[RequestRecord]) -> None:

@@ -2,6 +2,8 @@
 
 Versioned pydantic models (`schema_version`), so later releases can still read old run folders.
 Latencies are in milliseconds except `e2el_ms`'s sibling fields named `_s`; token counts are tokens.
+A run's `benchmark_summary.json` is a `RunSummary` followed by EvalScope's own keys
+(`evalscope_format`); `RunSummary.model_validate` ignores those, so our readers are unaffected.
 """
 
 from __future__ import annotations
@@ -108,16 +110,25 @@ class SlaResult(BaseModel):
     note: str = "assumes the SLOs get harder to meet as the load grows (monotonic)"
 
 
-def write_json(path: Path, model: BaseModel | dict[str, Any]) -> None:
-    """Atomic write (temp file + rename): a crash never leaves half a JSON file."""
+def write_json(path: Path, model: BaseModel | dict[str, Any] | list[Any]) -> None:
+    """Atomic write (temp file + rename): a crash never leaves half a JSON file.
+
+    Every registered secret is masked (`evalscope.secrets.redact`) in the text written. Known values
+    only: the credential *shapes* of `redact_message` are applied where a server's text enters
+    (`record.finalize`), because on a whole summary they would also hit harmless words
+    ("token throughput" reads like `token <credential>`).
+    """
+    from evalscope.secrets import redact
+
     text = model.model_dump_json(indent=2) if isinstance(model, BaseModel) else _dumps(model)
+    text = redact(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
-def _dumps(obj: dict[str, Any]) -> str:
+def _dumps(obj: dict[str, Any] | list[Any]) -> str:
     import json
 
     return json.dumps(obj, indent=2, ensure_ascii=False)

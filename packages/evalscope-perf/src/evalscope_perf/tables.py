@@ -1,7 +1,14 @@
-"""Terminal tables: one run's result, a sweep's comparison, an SLA search's probes."""
+"""Terminal tables: one run's result, a sweep's comparison, an SLA search's probes.
+
+On a terminal the tables fit its width (100 to 160 columns). When stdout is a file or a pipe
+(`evalscope perf ... > out.txt`, CI logs) there is no width to fit: rich would assume 80 columns and
+wrap or cut the 15-column sweep table with "…", so the tables are printed at their natural width
+instead and every header and number stays whole for whoever reads or parses the file.
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from evalscope_perf.summary import Distribution, RunSummary, SlaResult
@@ -9,9 +16,15 @@ from evalscope_perf.summary import Distribution, RunSummary, SlaResult
 __all__ = ["print_run", "print_sla", "print_sweep"]
 
 
+#: Width given to rich when stdout is not a terminal: wider than any table, so none is wrapped or cut.
+FILE_WIDTH = 100_000
+
+
 def _console() -> Any:
     from rich.console import Console
 
+    if not sys.stdout.isatty():
+        return Console(width=FILE_WIDTH, soft_wrap=True)
     return Console(width=max(100, min(160, Console().width)))
 
 

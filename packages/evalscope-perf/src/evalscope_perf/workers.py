@@ -58,6 +58,7 @@ class WorkerJob:
     rate: float
     seed: int | None
     prefix: str
+    secrets: list[str]  # the parent's registered secrets: this interpreter starts with none
 
 
 def _spawn(k: int) -> tuple[Connection, subprocess.Popen[bytes]]:
@@ -91,8 +92,11 @@ def _worker_main(conn: Connection) -> None:
 
 
 async def _worker(conn: Connection, job: WorkerJob) -> None:
+    from evalscope.secrets import register_secrets
+
     from evalscope_perf.registry import resolve_api
 
+    register_secrets(job.secrets)  # error texts are masked here, where they are made (record.finalize)
     api = resolve_api(job.api)(job.params)
     client = make_client(*job.client)
     loop = asyncio.get_running_loop()
@@ -169,6 +173,8 @@ def run_with_workers(
     cfg, n = prep.cfg, prep.cfg.workers
     if point.parallel < n:
         raise EvalScopeError(f"--workers {n} needs --parallel >= {n} (each worker needs one slot at least).")
+    from evalscope.secrets import known_secrets
+
     warm_total, prefix = cfg.warmup_count, uuid.uuid4().hex[:8]
     client = cfg.client_args()
     conns: dict[Connection, subprocess.Popen[bytes]] = {}
@@ -182,7 +188,7 @@ def run_with_workers(
                 parallel=split(point.parallel, n, k),
                 warm_parallel=max(1, split(point.parallel, n, k)),
                 rate=point.rate / n if point.rate > 0 else -1,
-                seed=cfg.seed, prefix=f"{prefix}{k}",
+                seed=cfg.seed, prefix=f"{prefix}{k}", secrets=known_secrets(),
             )  # fmt: skip
             conn, proc = _spawn(k)
             conns[conn] = proc
@@ -245,8 +251,10 @@ def _collect(
                 elif msg[0] == "done":
                     timing.abandoned += int(msg[1])
                     alive.discard(c)
-                elif msg[0] == "error":
-                    errors.append(str(msg[1]))
+                elif msg[0] == "error":  # a traceback: it may quote a server's message
+                    from evalscope.secrets import redact_message
+
+                    errors.append(redact_message(str(msg[1])))
                     alive.discard(c)
             store.flush()
             view.refresh()

@@ -12,6 +12,7 @@ accepted too, since both appear in EvalScope's own documentation.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -294,8 +295,64 @@ def _raw_eval_config(value: dict[str, Any] | str | None) -> tuple[dict[str, Any]
         )
     if isinstance(value, str):
         path = Path(value).expanduser()
-        return read_config_file(path), f"eval_config file {path}"
+        return read_eval_config_file(path), f"eval_config file {path}"
     return copy.deepcopy(value), "eval_config"  # gaps are filled in below: never in the caller's dict
+
+
+MINIMAL_EXAMPLE = {
+    "yaml": "tool: MTEB\nmodels:\n  - model_name_or_path: /path/to/embedding-model\neval:\n  task_names: [STSBenchmark]",
+    "json": '{"tool": "MTEB", "models": [{"model_name_or_path": "/path/to/embedding-model"}],\n'
+    ' "eval": {"task_names": ["STSBenchmark"]}}',
+}
+
+
+def read_eval_config_file(path: Path) -> dict[str, Any]:
+    """The mapping in an eval_config YAML/JSON file; an empty file, a list or a scalar is named as such.
+
+    The core's reader reports those as "must hold a mapping of options, not NoneType", which says
+    neither that the file is empty nor what belongs in it. Missing files, other suffixes and syntax
+    errors keep the core's messages (with the line).
+    """
+    suffix = path.suffix.lower()
+    if not path.is_file() or suffix not in (".yaml", ".yml", ".json"):
+        return read_config_file(path)
+    text = path.read_text(encoding="utf-8")
+    data: Any = None
+    if text.strip():
+        try:
+            data = json.loads(text) if suffix == ".json" else _yaml_load(text)
+        except ValueError:  # a syntax error: the core's reader names the line
+            return read_config_file(path)
+    if isinstance(data, dict):
+        return data
+    if data is None:
+        what = "is empty" + (" (only comments)" if text.strip() else "")
+    elif isinstance(data, list):
+        what = "holds a list"
+    else:
+        what = f"holds a single value ({data!r})"
+    hint = "`models` and `eval.task_names` may also come from --model and --datasets"
+    if isinstance(data, list) and data and isinstance(data[0], dict) and "tool" in data[0]:
+        hint = "remove the leading '- ': one tool's settings per file, as a mapping; " + hint
+    example = MINIMAL_EXAMPLE["json" if suffix == ".json" else "yaml"]
+    raise ConfigError(
+        f"eval_config file {path} {what}; it must hold the rag backend's settings as a mapping with a "
+        f"`tool` key (MTEB, RAGAS or clip_benchmark). A minimal example:\n\n{_indent(example)}\n",
+        hint=f"{hint}; a complete example of each tool: docs/backends/rag.md",
+    )
+
+
+def _yaml_load(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
 
 
 def _fill_from_task(tool: str, data: dict[str, Any], task: TaskConfig) -> None:

@@ -15,7 +15,8 @@ import typer
 from typer.core import TyperCommand
 
 from evalscope.cli.multivalue import expand_multi_value_args
-from evalscope.errors import ConfigError
+from evalscope.errors import ConfigError, EvalScopeError
+from evalscope.run_context import RunInfo
 
 
 class _EvalCommand(TyperCommand):
@@ -88,6 +89,11 @@ def command(
     ),
     seed: int | None = typer.Option(None, "--seed"),
     timeout: float | None = typer.Option(None, "--timeout", help="Per-request timeout (s)."),
+    test_connection: bool | None = typer.Option(
+        None,
+        "--test-connection/--no-test-connection",
+        help="Check the service answers before the run (default: on).",
+    ),
     stream: bool | None = typer.Option(None, "--stream", help="Stream responses from the API."),
     ignore_errors: bool | None = typer.Option(None, "--ignore-errors", help="Exit 0 even if samples failed."),
     debug: bool | None = typer.Option(None, "--debug", help="Verbose logs."),
@@ -124,6 +130,7 @@ def command(
         "rerun_review": rerun_review,
         "seed": seed,
         "timeout": timeout,
+        "test_connection": test_connection,
         "stream": stream,
         "ignore_errors": ignore_errors,
         "debug": debug,
@@ -150,8 +157,62 @@ def command(
             value = merged
         data[key] = value
     task = validate_config(data, source="command line" if config is None else f"{config} + command line")
-    reports = run_task(task)
+    started: list[RunInfo] = []
+
+    def announce(run: RunInfo) -> None:
+        started.append(run)
+        _say(f"run folder: {run.run_dir}")
+
+    try:
+        reports = run_task(task, on_start=announce)
+    except KeyboardInterrupt:
+        if started:
+            _say(f"interrupted; the answers received so far are kept in {started[0].run_dir}")
+            _say(f"resume with: {resume_command(sys.argv[1:], started[0].run_dir)}")
+        else:
+            _say("interrupted before the run started; nothing was written")
+        raise typer.Exit(130) from None
+    except EvalScopeError:
+        if started:
+            _say(f"the run stopped; what it received is kept in {started[0].run_dir}")
+            _say(f"resume with: {resume_command(sys.argv[1:], started[0].run_dir)}")
+        raise
     failed = sum(r.num_errors for r in reports.values())
+    if started:
+        _say(f"results in {started[0].run_dir} (reports/, reviews/, predictions/, logs/)")
     if failed and not task.ignore_errors:
         print(f"{failed} sample(s) failed; exit code 1 (pass --ignore-errors to exit 0).", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def _say(text: str) -> None:
+    print(f"evalscope: {text}", file=sys.stderr, flush=True)
+
+
+def resume_command(argv: list[str], run_dir: Path) -> str:
+    """The command line that resumes this run: the same flags, `--use-cache <run folder>`, keys masked.
+
+    The user's own `--use-cache` is replaced (it may name another folder); the API key is shown as
+    `***` (the terminal may be logged) and must be given again, or set in OPENAI_API_KEY.
+    """
+    import shlex
+
+    from evalscope.secrets import redact_message
+
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--use-cache":
+            skip = True
+            continue
+        if arg.startswith("--use-cache="):
+            continue
+        out.append(arg)
+    words = ["evalscope", *out, "--use-cache", str(run_dir)]
+    command = shlex.join(redact_message(w) for w in words)  # masked first, so '***' is quoted for the shell
+    if "***" in command:
+        command += "   (put your key back where *** stands, or export OPENAI_API_KEY and drop --api-key)"
+    return command

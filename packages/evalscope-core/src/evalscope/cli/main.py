@@ -62,9 +62,11 @@ class LazyGroup(TyperGroup):
             return _LazyCommand(entry)
         dist = KNOWN_PLUGIN_COMMANDS.get(cmd_name)
         if dist is not None:
+            from evalscope.distributions import install_hint
+
             raise UsageError(
                 f"`evalscope {cmd_name}` is provided by the {dist} plugin, which is not installed.\n"
-                f"Install it with: pip install {dist}"
+                f"  hint: {install_hint(dist)}"
             )
         return None
 
@@ -99,11 +101,13 @@ def _root(
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; `EvalScopeError`s become a message on stderr and their exit code (2 = bad input)."""
     from evalscope.errors import EvalScopeError
+    from evalscope.secrets import redact_message
 
     try:
         app(args=argv, prog_name="evalscope")
     except EvalScopeError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        # A server's message may echo the key (a 401 quoting the Authorization header): masked here too.
+        print(f"Error: {redact_message(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
 
 

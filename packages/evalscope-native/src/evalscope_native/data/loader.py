@@ -18,12 +18,14 @@ import threading
 from pathlib import Path
 
 from evalscope.datasets import DatasetLoader, DataSource, LoadedSplit
-from evalscope.errors import DatasetNotFoundError
+from evalscope.errors import DatasetNotFoundError, closest
 
 from evalscope_native.data.files import SUFFIXES, read_records
 
 
 def candidate_roots(source: DataSource) -> list[Path]:
+    """Folders (or one file) that may hold the split, each once: an absolute `dataset_id` joined to the
+    data dir is the same path again, and a relative one may name the same folder by another route."""
     roots: list[Path] = []
     as_path = Path(source.dataset_id).expanduser()
     if as_path.exists():
@@ -32,7 +34,14 @@ def candidate_roots(source: DataSource) -> list[Path]:
         names = (source.benchmark, *source.aliases, source.dataset_id, source.dataset_id.rsplit("/", 1)[-1])
         for name in dict.fromkeys(names):
             roots.append(source.data_dir / name)
-    return roots
+    seen: set[Path] = set()
+    unique = []
+    for root in roots:
+        key = root.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(root)
+    return unique
 
 
 def find_split_files(root: Path, subset: str, split: str) -> list[Path]:
@@ -114,14 +123,79 @@ class LocalLoader:
                 with self._lock:
                     self._cache[key] = split
                 return split
-        looked = ", ".join(
-            f"{r}/{source.subset}/{source.split}.*, {r}/{source.subset}_{source.split}.*" for r in self.roots
-        )
         raise DatasetNotFoundError(
-            f"No local copy of {source.benchmark} subset {source.subset!r} split {source.split!r}; looked in {looked}.",
+            f"No local copy of {source.benchmark} subset {source.subset!r} split {source.split!r}; looked "
+            + "; ".join(
+                f"in {r} for {', '.join(looked_for(r, source.subset, source.split))}" for r in self.roots
+            )
+            + "."
+            + "".join(_what_is_there(r, source.subset, source.split) for r in self.roots),
             hint="Lay files out as <folder>/<subset>/<split>.jsonl (or .json/.csv/.parquet), or as "
-            "<folder>/<subset>_<split>.jsonl like EvalScope's custom datasets.",
+            "<folder>/<subset>_<split>.jsonl like EvalScope's custom datasets; `subset_list` names the subsets.",
         )
+
+
+def looked_for(root: Path, subset: str, split: str) -> list[str]:
+    """The patterns `find_split_files` tries in the folder `root`, relative to it, each once."""
+    flat = root.is_dir() and not any(p.is_dir() for p in root.iterdir())
+    out = [f"{subset}/{split}.*"] if subset else []
+    if flat or not subset:
+        out.append(f"{split}.*")
+    if subset:
+        out += [f"{subset}_{split}.*", f"{subset}.*"]
+    return out
+
+
+_LISTED = 20  # subsets named in an error; a folder of 57 MMLU subjects is summarised
+_SPLIT_WORDS = ("train", "val", "validation", "dev", "test")
+
+
+def subsets_in(root: Path, split: str) -> tuple[list[str], list[str]]:
+    """(subset names, data file names) a folder offers, in either layout: `<subset>/` sub-folders and
+    `<subset>_<split>.<ext>` / `<subset>.<ext>` files (a file named after a split is the flat layout)."""
+    if not root.is_dir():
+        return [], []
+    subsets: list[str] = []
+    files: list[str] = []
+    for path in sorted(root.iterdir(), key=lambda p: p.name):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            if path.name != "data":  # `huggingface-cli download`'s shard folder, not a subset
+                subsets.append(path.name)
+            continue
+        if path.suffix.lower() not in SUFFIXES:
+            continue
+        files.append(path.name)
+        stem = path.stem
+        if stem in (split, *_SPLIT_WORDS) or stem.startswith(f"{split}-"):
+            continue  # <folder>/<split>.jsonl: the single-subset layout, no subset name in it
+        for word in (split, *_SPLIT_WORDS):
+            if stem.endswith(f"_{word}"):
+                stem = stem[: -len(word) - 1]
+                break
+        subsets.append(stem)
+    return list(dict.fromkeys(subsets)), files
+
+
+def _what_is_there(root: Path, subset: str, split: str) -> str:
+    """' Found in <root>: subsets …; did you mean …?' for the error message ('' for a file)."""
+    if not root.is_dir():
+        return ""
+    subsets, files = subsets_in(root, split)
+    if not subsets and not files:
+        return f" {root} holds no data files ({', '.join(SUFFIXES)})."
+    shown = ", ".join(repr(s) for s in subsets[:_LISTED])
+    if len(subsets) > _LISTED:
+        shown += f", … ({len(subsets) - _LISTED} more)"
+    text = f" Found in {root}: subsets {shown or '(none)'}"
+    if files:
+        text += f" (files {', '.join(files[:_LISTED])}{', …' if len(files) > _LISTED else ''})"
+    text += "."
+    guesses = closest(subset, subsets)
+    if guesses:
+        text += " Did you mean " + " or ".join(repr(g) for g in guesses) + "?"
+    return text
 
 
 _loaders: dict[tuple[str, ...], LocalLoader] = {}

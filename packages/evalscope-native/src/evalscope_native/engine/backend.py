@@ -11,17 +11,19 @@ import asyncio
 import functools
 import logging
 import random
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from evalscope import registry
 from evalscope.config import TaskConfig
-from evalscope.contracts import Model, ModelOutput, Sample
-from evalscope.errors import ConfigError
+from evalscope.contracts import ChecksConnection, Model, ModelOutput, Sample
+from evalscope.errors import ConfigError, EvalScopeError
 from evalscope.report import Report, SampleRecord, build_report
 from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
 
+from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
 from evalscope_native.engine.passk import score_completions
 from evalscope_native.engine.plan import BenchmarkPlan, Item, Plan, build_plan
@@ -32,10 +34,15 @@ from evalscope_native.models.reasoning import split_reasoning
 log = logging.getLogger("evalscope.native")
 
 
+class ServiceFailedError(EvalScopeError):
+    """The circuit breaker stopped the run: the service kept failing the same way (exit code 1)."""
+
+
 @dataclass
 class Prepared:
     plan: Plan
     model: Model
+    breaker: CircuitBreaker | None = None
 
 
 class NativeBackend:
@@ -52,7 +59,10 @@ class NativeBackend:
         for bench in plan.benchmarks:
             for item in bench.items:
                 item.key = cache_key(identity, item.request)
-        return Prepared(plan, model)
+        if config.test_connection and not config.rerun_review and isinstance(model, ChecksConnection):
+            # Before any output: a dead URL must cost a second and an exit code 2, not a folder of failures.
+            asyncio.run(model.check_connection())
+        return Prepared(plan, model, CircuitBreaker(config.retry.max_consecutive_failures))
 
     def run(self, prepared: Prepared, run: RunInfo) -> list[Report]:
         return asyncio.run(self._run_all(prepared, run))
@@ -106,12 +116,12 @@ class NativeBackend:
                     todo = []
 
                 def finish(rec: SampleRecord) -> None:
-                    if rec.error:
+                    if rec.error and rec.attempts:
                         log.warning(
                             "%s %s failed after %d attempt(s): %s", name, rec.id, rec.attempts, rec.error
                         )
                     records[rec.index] = rec
-                    advance(1)
+                    advance(1, failed=1 if rec.error else 0)
                     call_lifecycle("evalscope_on_sample_done", run=run, record=rec)
 
                 # Scoring runs on its own thread: a scorer may wait on another process (Math-Verify, ~1.5 ms
@@ -126,8 +136,9 @@ class NativeBackend:
                     fut.add_done_callback(lambda f: None if f.exception() else finish(f.result()))
                     scoring.append(fut)
 
-                await self._execute(prepared.model, config, todo, cache, done)
+                await self._execute(prepared.model, config, todo, cache, done, prepared.breaker)
                 await asyncio.gather(*scoring)  # re-raises a scorer's exception: a bug must not pass silently
+                self._after_breaker(prepared.breaker, config, name, records, len(bench.items))
         finally:
             cache.close()
             scorer.shutdown(wait=False)
@@ -157,9 +168,50 @@ class NativeBackend:
         )
         return report
 
-    async def _execute(
-        self, model: Model, config: TaskConfig, todo: list[Item], cache: PredictionCache, done: Any
+    @staticmethod
+    def _after_breaker(
+        breaker: CircuitBreaker | None,
+        config: TaskConfig,
+        name: str,
+        records: dict[int, SampleRecord],
+        total: int,
     ) -> None:
+        """Say that the breaker tripped; without --ignore-errors the run stops here, resumable."""
+        if breaker is None or breaker.tripped is None:
+            return
+        unsent = sum(1 for r in records.values() if r.error and r.error.startswith("not sent:"))
+        if not config.ignore_errors:
+            answered = sum(1 for r in records.values() if not r.error)
+            raise ServiceFailedError(
+                f"stopped sending requests: {breaker.tripped}. Of {total} {name} samples, {answered} were "
+                "answered before that (kept for a resume).",
+                hint="fix the service, then resume with --use-cache <run folder>; or pass --ignore-errors to "
+                "record the remaining samples as failed and finish the report",
+            )
+        log.warning(
+            "%s: %d samples were not sent and are recorded as failed: %s", name, unsent, breaker.tripped
+        )
+        print(
+            f"evalscope: {name}: {unsent} samples were not sent and are recorded as failed "
+            f"(--ignore-errors): {breaker.tripped}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    async def _execute(
+        self,
+        model: Model,
+        config: TaskConfig,
+        todo: list[Item],
+        cache: PredictionCache,
+        done: Any,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        """Send `todo` with `eval_batch_size` workers; `done(item, outcome)` for each, on the loop.
+
+        Once `breaker` trips, workers stop taking items: without --ignore-errors the rest stay unsent
+        (the caller raises); with it, each is reported at once as failed with the breaker's reason.
+        """
         if not todo:
             return
         # Local models (models/local_hf.py) batch the concurrent requests. A model that defines
@@ -179,6 +231,8 @@ class NativeBackend:
 
         async def worker() -> None:
             while True:
+                if breaker is not None and breaker.tripped is not None and not config.ignore_errors:
+                    return
                 try:
                     item = queue.get_nowait()
                 except asyncio.QueueEmpty:
@@ -195,6 +249,7 @@ class NativeBackend:
                     timeout,
                     rng,
                     label=item.sample.id,
+                    breaker=breaker,
                 )
                 if outcome.output is not None:
                     cache.put(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evalscope.contracts import GenerateRequest, ModelOutput
+from evalscope.secrets import redact
 
 log = logging.getLogger("evalscope.native.cache")
 
@@ -73,7 +74,8 @@ class PredictionCache:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.write(self._fd, (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
+        line = redact(json.dumps(entry, ensure_ascii=False))  # a model that echoes the key must not store it
+        os.write(self._fd, (line + "\n").encode("utf-8"))
 
     def close(self) -> None:
         if self._fd is not None:

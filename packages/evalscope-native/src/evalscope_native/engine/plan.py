@@ -6,6 +6,7 @@ prompt and computes every cache key. Nothing is written and no model is called.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from dataclasses import dataclass, field
@@ -16,10 +17,12 @@ from evalscope.benchmark import Benchmark
 from evalscope.config import TaskConfig
 from evalscope.contracts import GenerateRequest, Sample
 from evalscope.datasets import DataSource, LoadedSplit, resolve_loader
-from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, EvalScopeError
+from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, EvalScopeError, closest
 from evalscope.specs import BenchmarkSpec, ModelSpec
 
 from evalscope_native.engine.passk import passk_names
+
+log = logging.getLogger("evalscope.native")
 
 
 @dataclass
@@ -84,8 +87,10 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
             "No benchmark given.", hint="pass --datasets gsm8k arc (see `evalscope list benchmarks`)"
         )
     plan = Plan(config=config, model_spec=resolve_model_spec(config))
+    specs = {name: registry.benchmarks().resolve(name) for name in config.datasets}
+    _check_dataset_args_keys(config, list(specs.values()))
     for name in config.datasets:
-        spec: BenchmarkSpec = registry.benchmarks().resolve(name)
+        spec: BenchmarkSpec = specs[name]
         args = config.args_for(name, spec.name, spec.canonical_name, *spec.aliases)
         adapter_cls = registry.load_impl(spec)
         adapter: Benchmark = adapter_cls(spec, args)
@@ -103,6 +108,33 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
         report_metrics = list(adapter.metrics) + passk_names(config.generation_config.n)
         plan.benchmarks.append(BenchmarkPlan(spec, adapter, subsets, items, metric_fns, report_metrics))
     return plan
+
+
+def _check_dataset_args_keys(config: TaskConfig, selected: list[BenchmarkSpec]) -> None:
+    """Every `--dataset-args` key must name a benchmark: a typo would otherwise be ignored in silence.
+
+    A key naming a known benchmark that is not in `--datasets` is only logged (config files often
+    carry settings for more benchmarks than one run selects); anything else fails with the closest names.
+    """
+    own = {n.lower() for s in selected for n in (s.name, s.canonical_name, *s.aliases)}
+    for key in config.dataset_args:
+        if key.lower() in own:
+            continue
+        try:
+            other = registry.benchmarks().resolve(key)
+        except EvalScopeError:
+            names = [n for s in selected for n in (s.name, *s.aliases)]
+            near = closest(key, names) or closest(key, [s.name for s in registry.benchmarks().all()])
+            guess = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            raise ConfigError(
+                f"--dataset-args has settings for {key!r}, which is not a benchmark.{guess}",
+                hint=f"its keys must be benchmark names from --datasets ({', '.join(config.datasets)})",
+            ) from None
+        log.warning(
+            "--dataset-args has settings for %s, which is not in --datasets (%s): they are not used",
+            other.name,
+            ", ".join(config.datasets),
+        )
 
 
 def _source(config: TaskConfig, adapter: Benchmark, subset: str, split: str) -> DataSource:

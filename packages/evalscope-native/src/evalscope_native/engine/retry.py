@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from evalscope.config import RetryConfig
 from evalscope.contracts import ModelError, ModelOutput, RetryableModelError
 
+from evalscope_native.engine.breaker import CircuitBreaker
+
 log = logging.getLogger("evalscope.native.retry")
 
 
@@ -43,10 +45,20 @@ async def call_with_retry(
     timeout: float | None,
     rng: random.Random,
     label: str = "",
+    breaker: CircuitBreaker | None = None,
 ) -> Outcome:
+    """Call until it answers, fails for good, or the retry budget (count, time) is spent.
+
+    With a `breaker`, every attempt's outcome is reported to it, and once it has tripped no further
+    attempt is made: the outcome says the request was not sent, and why.
+    """
     start = time.monotonic()
     attempt = 0
     while True:
+        if breaker is not None and breaker.tripped is not None:
+            if attempt == 0:
+                return Outcome(None, 0, f"not sent: {breaker.tripped}")
+            return Outcome(None, attempt, f"stopped after {attempt} attempt(s): {breaker.tripped}")
         attempt += 1
         try:
             if timeout is not None:
@@ -55,15 +67,21 @@ async def call_with_retry(
                 output = await asyncio.wait_for(call(), timeout=timeout * 1.5 + 1.0)
             else:
                 output = await call()
+            if breaker is not None:
+                breaker.success()
             return Outcome(output, attempt)
         except RetryableModelError as exc:
             error: RetryableModelError = exc
         except asyncio.TimeoutError:
-            error = RetryableModelError(f"no answer within {timeout}s")
+            error = RetryableModelError(f"no answer within {timeout}s (--timeout)", kind="timeout")
         except ModelError as exc:
+            if breaker is not None:
+                breaker.failure(getattr(exc, "kind", "error"), str(exc))
             return Outcome(None, attempt, str(exc))
         except Exception as exc:  # an unexpected client bug fails this sample, never the run
             return Outcome(None, attempt, f"{type(exc).__name__}: {exc}")
+        if breaker is not None:
+            breaker.failure(getattr(error, "kind", "error"), str(error))
         if attempt > cfg.max_retries:
             return Outcome(None, attempt, f"failed after {attempt} attempts: {error}")
         delay = backoff_delay(attempt, cfg, error.retry_after, rng)

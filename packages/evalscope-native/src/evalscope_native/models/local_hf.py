@@ -27,6 +27,7 @@ from typing import Any
 from evalscope.checkpoints import ResolvedCheckpoint, commit_after_download, resolve_checkpoint
 from evalscope.config import TaskConfig
 from evalscope.contracts import GenerateRequest, ModelOutput, Usage
+from evalscope.distributions import install_hint
 from evalscope.errors import MissingDependencyError, UsageError
 
 from evalscope_native.models.batching import BatchRunner
@@ -41,7 +42,7 @@ from evalscope_native.models.local_prompt import render_prompt, stop_string_crit
 
 log = logging.getLogger("evalscope.native.local")
 
-INSTALL_HINT = "pip install 'evalscope[local]'   (or: pip install 'evalscope-native[local]')"
+INSTALL_HINT = install_hint("evalscope-native", "local")
 
 Payload = tuple[str, bool, Decoding]  # prompt text, add special tokens, decoding settings
 

@@ -12,16 +12,22 @@ zero-latency server at 64 concurrent requests on 2 cores the SDK reached ~970 re
 aiohttp and 530-670 on httpx, whatever the pool size or number of clients, and a whole run_task
 1.5-2x the samples/s (`benchmarks/bench_http_clients.py`, `benchmarks/bench_throughput.py`). The
 transport translates aiohttp's errors into httpx ones, which the SDK turns into the usual
-`APIConnectionError`/`APITimeoutError`/`APIStatusError` (a dropped connection arrives as a timeout:
-`_root_cause` names what really happened). `model_args.http_client: httpx` selects the SDK's own
+`APIConnectionError`/`APITimeoutError`/`APIStatusError` (a refused connection arrives as a timeout:
+`service_errors` names what really happened). `model_args.http_client: httpx` selects the SDK's own
 httpx client instead, a fallback for an unusual proxy or server.
+
+The key: `--api-key`, else `model_args.api_key`, else `OPENAI_API_KEY` (as the SDK itself would),
+else the placeholder `EMPTY` that local servers accept. Credentials in the URL's query (`?key=`,
+Google-style) are sent as a query parameter on every request, not glued onto the path.
 """
 
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from evalscope.config import GenerationConfig, TaskConfig
 from evalscope.contracts import (
@@ -32,7 +38,15 @@ from evalscope.contracts import (
     RetryableModelError,
     Usage,
 )
-from evalscope.errors import ConfigError
+from evalscope.errors import ConfigError, ServiceUnreachableError, closest
+from evalscope.secrets import register_secrets
+
+from evalscope_native.models.service_errors import (
+    classify_transport_error,
+    decode_json_body,
+    endpoint,
+    http_status_error,
+)
 
 _DIRECT = ("max_tokens", "temperature", "top_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty")
 _EXTRA = ("top_k", "repetition_penalty")
@@ -47,24 +61,41 @@ class OpenAIModel:
             )
         if not config.model:
             raise ConfigError("--model is required: the model name the service serves.")
-        import openai
-
         self.model = config.model
         self.api = str(config.model_args.get("api", "chat"))
         if self.api not in ("chat", "completions"):
             raise ConfigError(f"model_args.api must be 'chat' or 'completions', not {self.api!r}.")
-        transport = str(config.model_args.get("http_client", "aiohttp"))
-        if transport not in ("aiohttp", "httpx"):
-            raise ConfigError(f"model_args.http_client must be 'aiohttp' or 'httpx', not {transport!r}.")
+        self._transport = str(config.model_args.get("http_client", "aiohttp"))
+        if self._transport not in ("aiohttp", "httpx"):
+            raise ConfigError(
+                f"model_args.http_client must be 'aiohttp' or 'httpx', not {self._transport!r}."
+            )
         self.stream = config.stream
-        seconds = config.timeout or 600.0
-        timeout = openai.Timeout(seconds, connect=min(seconds, 30.0))
-        self._client = openai.AsyncOpenAI(
-            base_url=_base_url(config.api_url),
-            api_key=config.api_key.get_secret_value() if config.api_key else "EMPTY",
+        self.timeout_s = config.timeout or 600.0
+        without_query, self._query, self._headers = _split_url(config.api_url)
+        self.base_url = _base_url(without_query)
+        self._key = _api_key(config)
+        if self._headers and self._key != "EMPTY":
+            raise ConfigError(
+                "--api-url carries user:password and an API key is set too; both would be the request's "
+                "Authorization header.",
+                hint="keep one: the key (--api-key / OPENAI_API_KEY) or the credentials in the URL",
+            )
+        self._concurrency = config.eval_batch_size
+        self._client = self._make_client(self.timeout_s, min(self.timeout_s, 30.0), self._concurrency)
+
+    def _make_client(self, seconds: float, connect_s: float, concurrency: int) -> Any:
+        import openai
+
+        timeout = openai.Timeout(seconds, connect=connect_s)
+        return openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=self._key,
             max_retries=0,
             timeout=timeout,
-            http_client=_http_client(transport, config.eval_batch_size, timeout),
+            default_query=self._query or None,
+            default_headers=self._headers or None,
+            http_client=_http_client(self._transport, concurrency, timeout),
         )
 
     def identity(self) -> dict[str, Any]:
@@ -73,33 +104,94 @@ class OpenAIModel:
         return {"kind": "openai_api", "model": self.model, "api": self.api}
 
     async def generate(self, request: GenerateRequest) -> ModelOutput:
+        return await self._generate(self._client, request)
+
+    async def _generate(self, client: Any, request: GenerateRequest) -> ModelOutput:
         import openai
 
+        path = "/completions" if self.api == "completions" else "/chat/completions"
         try:
             if self.api == "completions":
-                return await self._completions(request)
-            return await self._chat(request)
+                return await self._completions(client, request)
+            return await self._chat(client, request)
         except openai.APIStatusError as exc:
-            status = exc.status_code
-            message = f"HTTP {status}: {_error_message(exc)}"
-            if status == 429 or status >= 500 or status in (408, 409):
-                raise RetryableModelError(message, retry_after=_retry_after(exc.response.headers)) from None
-            raise ModelError(message) from None
+            raise http_status_error(
+                exc.status_code,
+                _error_message(exc),
+                endpoint(self.base_url, path),
+                _retry_after(exc.response.headers),
+            ) from None
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise RetryableModelError(f"{type(exc).__name__}: {exc}{_root_cause(exc)}") from None
+            raise classify_transport_error(exc, endpoint(self.base_url, path), self.timeout_s) from None
+
+    async def check_connection(self) -> None:
+        """Before the run: is anything listening, does it speak the API, does it serve `--model`?
+
+        `GET /models` first: it costs the service nothing, and a refused connection, a web page or a
+        rejected key shows there in milliseconds. When the listing names the model, that is enough.
+        Otherwise (no listing, or the model is missing from it) one real request of a single token
+        settles it; a 400 then is inconclusive (some services refuse `max_tokens: 1`) and the run
+        goes ahead, while a 401/403/404, a web page or no connection stops it here.
+        """
+        import openai
+
+        client = self._make_client(min(self.timeout_s, 30.0), min(self.timeout_s, 5.0), 1)
+        models_url = endpoint(self.base_url, "/models")
+        listed: list[str] | None = None
+        fix = "check --api-url, --api-key and --model; --no-test-connection skips this check"
+        try:
+            try:
+                raw = await client.get("/models", cast_to=bytes)
+            except openai.APIStatusError as exc:
+                err = http_status_error(exc.status_code, _error_message(exc), models_url, None)
+                if exc.status_code in (401, 403):
+                    raise ServiceUnreachableError(f"the model service refused the key: {err}", fix) from None
+            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+                err = classify_transport_error(exc, models_url, self.timeout_s)
+                raise ServiceUnreachableError(f"cannot reach the model service: {err}", fix) from None
+            else:
+                try:
+                    data = decode_json_body(raw, models_url)
+                except ModelError as exc:
+                    raise ServiceUnreachableError(
+                        f"the model service does not speak the API: {exc}", fix
+                    ) from None
+                entries = data.get("data")
+                if isinstance(entries, list):
+                    listed = [str(m.get("id")) for m in entries if isinstance(m, dict) and m.get("id")]
+                    if self.model in listed:
+                        return
+            probe = GenerateRequest(
+                messages=[ChatMessage(role="user", content="Hi")], config=GenerationConfig(max_tokens=1)
+            )
+            try:
+                await self._generate(client, probe)
+            except ModelError as exc:
+                if getattr(exc, "kind", "") == "http_400":
+                    return
+                near = closest(self.model, listed or [])
+                served = f" The service lists: {', '.join(listed[:10])}." if listed else ""
+                guess = f" Did you mean {near[0]!r}?" if near else ""
+                raise ServiceUnreachableError(
+                    f"the test request for model {self.model!r} failed: {exc}.{guess}{served}", fix
+                ) from None
+        finally:
+            await client.close()
 
     async def aclose(self) -> None:
         await self._client.close()
 
     # --- request kinds -------------------------------------------------------------------------
 
-    async def _chat(self, request: GenerateRequest) -> ModelOutput:
+    async def _chat(self, client: Any, request: GenerateRequest) -> ModelOutput:
         messages: Any = [{"role": m.role, "content": m.content} for m in request.messages]
         params = _params(request.config)
         if self.stream:
-            return await self._chat_stream(messages, params, request.config.n)
-        data = await self._post("/chat/completions", {"model": self.model, "messages": messages}, params)
-        choices = _choices(data)
+            return await self._chat_stream(client, messages, params, request.config.n)
+        path = "/chat/completions"
+        data = await self._post(client, path, {"model": self.model, "messages": messages}, params)
+        choices = _choices(data, endpoint(self.base_url, path))
+        _require_content(choices, endpoint(self.base_url, path))
         return ModelOutput(
             completions=[(c.get("message") or {}).get("content") or "" for c in choices],
             reasoning=[(c.get("message") or {}).get("reasoning_content") for c in choices],
@@ -108,7 +200,9 @@ class OpenAIModel:
             model=data.get("model"),
         )
 
-    async def _post(self, path: str, body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    async def _post(
+        self, client: Any, path: str, body: dict[str, Any], params: dict[str, Any]
+    ) -> dict[str, Any]:
         """POST through the SDK (its transport, auth, error types) but keep the JSON as a dict.
 
         Why not `chat.completions.create`: its request-parameter processing and pydantic response
@@ -120,20 +214,18 @@ class OpenAIModel:
             **{k: v for k, v in params.items() if k != "extra_body"},
             **params.get("extra_body", {}),
         }
-        data = await self._client.post(path, body=payload, cast_to=object)
-        if not isinstance(data, dict):
-            raise RetryableModelError(f"the service answered with {type(data).__name__}, not a JSON object")
-        return data
+        raw = await client.post(path, body=payload, cast_to=bytes)
+        return decode_json_body(raw, endpoint(self.base_url, path))
 
     async def _chat_stream(
-        self, messages: list[dict[str, str]], params: dict[str, Any], n: int
+        self, client: Any, messages: list[dict[str, str]], params: dict[str, Any], n: int
     ) -> ModelOutput:
         texts: dict[int, list[str]] = {i: [] for i in range(n)}
         thoughts: dict[int, list[str]] = {i: [] for i in range(n)}
         finish: dict[int, str | None] = {}
         usage = None
         model = None
-        stream: Any = await self._client.chat.completions.create(  # type: ignore[call-overload]
+        stream: Any = await client.chat.completions.create(
             model=self.model, messages=messages, stream=True, stream_options={"include_usage": True}, **params
         )
         async for chunk in stream:
@@ -149,7 +241,11 @@ class OpenAIModel:
                 if c.finish_reason:
                     finish[c.index] = c.finish_reason
         if not finish:
-            raise RetryableModelError("the stream ended before any choice finished")
+            raise RetryableModelError(
+                f"the stream from {endpoint(self.base_url, '/chat/completions')} ended before any choice "
+                "finished",
+                kind="stream_cut",
+            )
         idx = sorted(texts)
         return ModelOutput(
             completions=["".join(texts[i]) for i in idx],
@@ -159,10 +255,10 @@ class OpenAIModel:
             model=model,
         )
 
-    async def _completions(self, request: GenerateRequest) -> ModelOutput:
+    async def _completions(self, client: Any, request: GenerateRequest) -> ModelOutput:
         body = {"model": self.model, "prompt": _plain_prompt(request.messages)}
-        data = await self._post("/completions", body, _params(request.config))
-        choices = _choices(data)
+        data = await self._post(client, "/completions", body, _params(request.config))
+        choices = _choices(data, endpoint(self.base_url, "/completions"))
         return ModelOutput(
             completions=[c.get("text") or "" for c in choices],
             finish_reasons=[c.get("finish_reason") for c in choices],
@@ -171,11 +267,34 @@ class OpenAIModel:
         )
 
 
-def _choices(data: dict[str, Any]) -> list[dict[str, Any]]:
+def _choices(data: dict[str, Any], url: str) -> list[dict[str, Any]]:
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices:
-        raise RetryableModelError("the service returned no choices")
+        raise RetryableModelError(
+            f"{url} answered without choices ({'choices: []' if choices == [] else 'no choices field'}); "
+            "nothing to score",
+            kind="no_choices",
+        )
     return sorted((c for c in choices if isinstance(c, dict)), key=lambda c: c.get("index") or 0)
+
+
+def _require_content(choices: list[dict[str, Any]], url: str) -> None:
+    """`content: null` with neither reasoning nor tool calls is a failed answer, not an empty one.
+
+    Scoring it as "" would turn a service fault into a silent 0 (a reasoning model that spent its
+    tokens thinking keeps its `reasoning_content` and is scored normally).
+    """
+    for c in choices:
+        message = c.get("message") or {}
+        if (
+            message.get("content") is None
+            and not message.get("reasoning_content")
+            and not message.get("tool_calls")
+        ):
+            raise RetryableModelError(
+                f"{url} answered with message.content null (finish_reason {c.get('finish_reason')!r})",
+                kind="no_content",
+            )
 
 
 def _usage_dict(u: Any) -> Usage | None:
@@ -208,6 +327,38 @@ def _http_client(transport: str, concurrency: int, timeout: Any) -> Any:
                 hint='pip install "openai[aiohttp]", or pass --model-args \'{"http_client": "httpx"}\'',
             ) from None
     return openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout)
+
+
+def _api_key(config: TaskConfig) -> str:
+    if config.api_key is not None:
+        return config.api_key.get_secret_value()
+    from_args = config.model_args.get("api_key")
+    if from_args:
+        return str(from_args)
+    return os.environ.get("OPENAI_API_KEY") or "EMPTY"
+
+
+def _split_url(url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The base URL without query or credentials, the query parameters, and the auth header they imply.
+
+    `http://h/v1?key=K` → (`http://h/v1`, {"key": "K"}, {}): the SDK would glue paths after the query.
+    `http://u:p@h/v1` → (`http://h/v1`, {}, {"Authorization": "Basic …"}): the HTTP clients refuse
+    credentials in the URL next to the SDK's own Authorization header, so they become that header.
+    """
+    import base64
+
+    parts = urlsplit(url)
+    headers: dict[str, str] = {}
+    if parts.username is not None or parts.password is not None:
+        from urllib.parse import unquote
+
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}".encode()
+        token = base64.b64encode(pair).decode()
+        register_secrets([token])  # a server echoing the header must not write the pair into a file
+        headers["Authorization"] = f"Basic {token}"
+        parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1])
+    query = dict(parse_qsl(parts.query))
+    return urlunsplit(parts._replace(query="", fragment="")), query, headers
 
 
 def _base_url(url: str) -> str:
@@ -258,20 +409,6 @@ def _error_message(exc: Any) -> str:
         if isinstance(err, dict) and err.get("message"):
             return str(err["message"])
     return str(getattr(exc, "message", exc))
-
-
-def _root_cause(exc: BaseException) -> str:
-    """What the transport really saw, e.g. ` (ServerDisconnectedError: Server disconnected)`, or "".
-
-    The SDK's messages are generic, and the aiohttp transport reports a dropped connection as a
-    timeout, so the innermost cause is what tells a stalled server from a dropped connection.
-    """
-    root = exc
-    while root.__cause__ is not None and root.__cause__ is not root:
-        root = root.__cause__
-    if root is exc:
-        return ""
-    return f" ({type(root).__name__}: {root})" if str(root) else f" ({type(root).__name__})"
 
 
 def _retry_after(headers: Any) -> float | None:

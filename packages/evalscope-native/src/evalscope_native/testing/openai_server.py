@@ -24,6 +24,14 @@ Faults are decided per request KEY, not per attempt, by `fault_for` from sha256(
 test can predict them. A faulted key fails on its first `attempts` requests, then answers normally;
 `always_fail` substrings give HTTP 500 forever. "drop" aborts the TCP connection without a byte;
 "stall" sleeps `stall_s` before answering (the client's timeout should fire first).
+
+Misconfigured services, for the tests of what a user meets when the URL or key is wrong:
+`api_key` makes every route require `Authorization: Bearer <api_key>` and answer 401 otherwise,
+ECHOING the header it got ("Incorrect API key provided: Bearer sk-..."), as real providers do.
+`misbehave` breaks the protocol after `misbehave_after` good completions: "html" (a 200 web page on
+every route), "truncated_json" (a 200 JSON body cut in half), "empty_choices" (`choices: []`),
+"null_content" (`message.content: null`), "echo_key_500" (a 500 whose message echoes the header).
+`strict_model` answers 404 "The model `x` does not exist." for any other model name, as vLLM does.
 """
 
 from __future__ import annotations
@@ -52,8 +60,19 @@ from typing import Any
 __all__ = ["ServerConfig", "fault_for", "serve", "ScriptedServer", "main"]
 
 FAULT_KINDS = ("500", "429", "drop", "stall")
+MISBEHAVIOURS = ("html", "truncated_json", "empty_choices", "null_content", "echo_key_500")
+_HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Welcome</title></head><body>A web app, not an API.</body></html>"
+)
 _REASONING = "Let me think."
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Server Error"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Server Error",
+}
 
 
 @dataclass
@@ -66,6 +85,10 @@ class ServerConfig:
     delay_s: float = 0.0
     faults: dict[str, Any] = field(default_factory=dict)
     reasoning: bool = False
+    api_key: str | None = None
+    misbehave: str | None = None
+    misbehave_after: int = 0
+    strict_model: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServerConfig:
@@ -81,7 +104,14 @@ class ServerConfig:
         bad = set(faults.get("rate") or {}) - set(FAULT_KINDS)
         if bad:
             raise ValueError(f"unknown fault kinds {sorted(bad)}; expected {FAULT_KINDS}")
+        misbehave = data.get("misbehave")
+        if misbehave is not None and misbehave not in MISBEHAVIOURS:
+            raise ValueError(f"unknown misbehave {misbehave!r}; expected one of {MISBEHAVIOURS}")
         return cls(
+            api_key=data.get("api_key"),
+            misbehave=misbehave,
+            misbehave_after=int(data.get("misbehave_after", 0)),
+            strict_model=bool(data.get("strict_model", False)),
             model=str(data.get("model", "scripted")),
             default_reply=str(data.get("default_reply", "I don't know.")),
             entries=entries,
@@ -284,7 +314,7 @@ class _App:
                     body = await self._read_body(reader, headers)
                 except (asyncio.IncompleteReadError, ConnectionError, ValueError):
                     break
-                keep = await self._dispatch(method, target, body, reader, writer, keep)
+                keep = await self._dispatch(method, target, headers, body, reader, writer, keep)
         except asyncio.CancelledError:  # server shutdown; not re-raised: 3.11's stream callback
             writer.transport.abort()  # would log a spurious traceback for a cancelled handler task
         except OSError:
@@ -320,18 +350,28 @@ class _App:
         self,
         method: str,
         target: str,
+        headers: Mapping[str, str],
         body: bytes,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         keep: bool,
     ) -> bool:
         """Route one request; returns whether the connection stays open."""
+        if self.config.misbehave == "html" and self.ok >= self.config.misbehave_after:
+            page = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(_HTML_PAGE)))]
+            writer.write(_head(200, page, keep) + _HTML_PAGE)
+            return keep
+        auth = headers.get("authorization", "")
+        if self.config.api_key is not None and auth != f"Bearer {self.config.api_key}":
+            msg = f"Incorrect API key provided: {auth or '(none)'}. You can find your API key at https://example.invalid."
+            writer.write(self._json(401, _error_body(msg, "invalid_request_error", "invalid_api_key"), keep))
+            return keep
         path, _, query = target.partition("?")
         path = path.rstrip("/")
         if path.startswith("/v1/") or path == "/v1":
             path = path[3:]
         if method == "POST" and path in ("/chat/completions", "/completions"):
-            return await self._completion(path == "/chat/completions", body, reader, writer, keep)
+            return await self._completion(path == "/chat/completions", body, reader, writer, keep, auth)
         if method == "GET" and path == "/models":
             data = {
                 "object": "list",
@@ -353,7 +393,13 @@ class _App:
     # -- completions ---------------------------------------------------------------------------------
 
     async def _completion(
-        self, chat: bool, body: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keep: bool
+        self,
+        chat: bool,
+        body: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        keep: bool,
+        auth: str = "",
     ) -> bool:
         self.requests += 1
         try:
@@ -373,6 +419,10 @@ class _App:
             raw = req.get("prompt", "")
             prompts = [p if isinstance(p, str) else str(p) for p in (raw if isinstance(raw, list) else [raw])]
             prompt_tokens = sum(_words(p) for p in prompts)
+        if self.config.strict_model and req.get("model") != self.config.model:
+            msg = f"The model `{req.get('model')}` does not exist."
+            writer.write(self._json(404, _error_body(msg, "NotFoundError", "404"), keep))
+            return keep
         key = "\n".join(prompts)
         self.by_key[key] = self.by_key.get(key, 0) + 1
         if self.config.delay_s > 0:
@@ -395,6 +445,11 @@ class _App:
             await asyncio.sleep(self.stall_s)
         if (fault or self.config.delay_s > 0) and (writer.is_closing() or reader.at_eof()):
             return False  # the client gave up while we slept
+        broken = self.config.misbehave if self.ok >= self.config.misbehave_after else None
+        if broken == "echo_key_500":
+            msg = f"Upstream auth failed for header {auth!r}"
+            writer.write(self._json(500, _error_body(msg, "server_error", "upstream"), keep))
+            return keep
         n = max(1, int(req.get("n") or 1))
         replies = [self._reply(p) for p in prompts for _ in range(n)]
         completion_tokens = sum(_words(r) for r in replies)
@@ -417,7 +472,8 @@ class _App:
         if chat:
             choices: list[dict[str, Any]] = []
             for i, reply in enumerate(replies):
-                message: dict[str, Any] = {"role": "assistant", "content": reply}
+                content = None if broken == "null_content" else reply
+                message: dict[str, Any] = {"role": "assistant", "content": content}
                 if self.config.reasoning:
                     message["reasoning_content"] = _REASONING
                 choices.append({"index": i, "message": message, "finish_reason": "stop", "logprobs": None})
@@ -428,7 +484,12 @@ class _App:
                 for i, r in enumerate(replies)
             ]
             payload = {**base, "object": "text_completion", "choices": choices, "usage": usage}
-        writer.write(self._json(200, json.dumps(payload).encode(), keep))
+        if broken == "empty_choices":
+            payload["choices"] = []
+        raw = json.dumps(payload).encode()
+        if broken == "truncated_json":
+            raw = raw[: len(raw) // 2]
+        writer.write(self._json(200, raw, keep))
         return keep
 
     async def _stream(

@@ -5,7 +5,10 @@ with *known* timing: the first token `ttft` seconds after the request arrived, t
 `itl` seconds, `tokens` tokens in all (or the request's `max_tokens`). Deadlines are absolute
 (arrival + ttft + k*itl), so a late timer never shifts the tokens after it. Faults are injected on
 purpose: HTTP 429, HTTP 500, or a stream dropped mid-way (the connection is aborted after
-`drop_after` tokens, without the terminating chunk).
+`drop_after` tokens, without the terminating chunk). The `echo_401`, `echo_500` and `echo_stream`
+faults answer like a provider that quotes the credentials it received (`Authorization`, `X-Api-Key`,
+any header naming a key or token) in its error message: as a 401, a 500, or an error event inside
+an HTTP 200 stream; they let tests check that no key reaches perf's files or terminal output.
 
 Why not aiohttp.web: in a benchmark the server shares a small machine with the client it measures, so
 it must cost far less per request than the client; a bare `asyncio.Protocol` (uvloop when importable)
@@ -35,11 +38,12 @@ __all__ = ["FakeModelConfig", "FakeModelServer"]
 _REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     429: "Too Many Requests",
     500: "Internal Server Error",
 }
-FAULT_KINDS = ("429", "500", "drop")
+FAULT_KINDS = ("429", "500", "drop", "echo_401", "echo_500", "echo_stream")
 
 
 @dataclass
@@ -53,7 +57,7 @@ class FakeModelConfig:
     tokens: int | None = None  # tokens per reply; None: the request's max_tokens (16 when absent)
     usage: bool = True  # report `usage` (streams: when the request asks with stream_options)
     token_text: str = " tok"  # the text of every token
-    faults: dict[str, float] = field(default_factory=dict)  # {"429": 0.1, "500": 0.05, "drop": 0.05}
+    faults: dict[str, float] = field(default_factory=dict)  # {"429": 0.1, "500": 0.05, "drop": 0.05, ...}
     drop_after: int = 2  # tokens sent before a "drop" fault aborts the connection
     seed: int = 0  # which requests get a fault: sha256(seed, arrival number)
     record_timings: bool = False
@@ -130,6 +134,16 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
     return len(text.split())
 
 
+def _echo_credentials(headers: dict[str, str]) -> str:
+    """An error message quoting the credentials received, as some providers' 401s do."""
+    quoted = [
+        f"{name}: {value}"
+        for name, value in headers.items()
+        if name in ("authorization", "cookie") or "key" in name or "token" in name
+    ]
+    return "Incorrect API key provided. Received " + ("; ".join(quoted) or "no credentials")
+
+
 def _prompt_key(body: dict[str, Any]) -> str:
     """Timings key of a request without X-Request-Id (another client): its last message or prompt."""
     messages = body.get("messages")
@@ -153,7 +167,7 @@ class FakeModelServer:
     def reset(self) -> None:
         self.arrivals = 0
         self.active = 0
-        self.counts: dict[str, int] = {"requests": 0, "ok": 0, "429": 0, "500": 0, "drop": 0, "streams": 0}
+        self.counts: dict[str, int] = {"requests": 0, "ok": 0, "streams": 0, **dict.fromkeys(FAULT_KINDS, 0)}
         self.timings: dict[str, list[float]] = {}
         self.first_arrival: float | None = None
         self.last_done: float | None = None
@@ -257,6 +271,15 @@ class _Connection(asyncio.Protocol):
             srv.counts[fault] += 1
             msg = "rate limited" if fault == "429" else "injected server error"
             return self.write(_json_response(int(fault), {"error": {"message": msg, "code": int(fault)}}))
+        if fault in ("echo_401", "echo_500") or (fault == "echo_stream" and not req.get("stream")):
+            srv.counts[fault] += 1
+            status = 401 if fault == "echo_401" else 500
+            error = {"message": _echo_credentials(headers), "type": "invalid_request_error", "code": status}
+            return self.write(_json_response(status, {"error": error}))
+        if fault == "echo_stream":  # HTTP 200, then the error as the stream's only event
+            srv.counts[fault] += 1
+            event = _sse({"error": {"message": _echo_credentials(headers), "code": 401}})
+            return self.write(_head(200, "text/event-stream", None) + event + _sse(b"[DONE]") + b"0\r\n\r\n")
         rid = headers.get("x-request-id") or _prompt_key(req) or str(srv.arrivals)
         if route == "/embeddings":
             return self.embeddings(req, arrived)

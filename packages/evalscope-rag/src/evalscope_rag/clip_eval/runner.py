@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalscope.checkpoints import resolve_checkpoint
 from evalscope.config import TaskConfig
 from evalscope.contracts import ChatMessage
 from evalscope.errors import ConfigError
@@ -45,8 +46,13 @@ def prepare_clip(tool: ClipBenchmarkToolConfig, config: TaskConfig) -> ClipPrepa
         raise ConfigError("eval.recall_k values must be ≥ 1.")
     offline = config.is_offline()
     for m in evl.models:
-        if offline and not Path(m.model_name).expanduser().is_dir():
+        if Path(m.model_name).expanduser().is_dir():
+            continue
+        if offline:
             raise ConfigError(f"CLIP model {m.model_name!r} is not a local folder, and the run is offline.")
+        # A hub id that transformers will download: if it is in no local cache, the hub must answer now
+        # (a quick probe), not after transformers' retries in the middle of the run.
+        resolve_checkpoint(m.model_name, m.revision, False, "huggingface", option="model_name")
     roots = {name: dataset_root(name, evl.data_dir, config.resolved_data_dir()) for name in evl.dataset_name}
     for root in roots.values():
         check_dataset(root, evl.split)  # fail on a malformed set now, not after loading a model

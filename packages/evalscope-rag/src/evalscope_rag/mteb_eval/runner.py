@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evalscope.config import TaskConfig
+from evalscope.distributions import install_hint
 from evalscope.errors import ConfigError, MissingDependencyError
 from evalscope.report import CategoryScore, MetricScore, Report, SubsetScore
 from evalscope.run_context import RunInfo
@@ -72,7 +73,7 @@ def prepare_mteb(tool: MTEBToolConfig, config: TaskConfig) -> MTEBPrepared:
         import mteb  # noqa: F401
     except ImportError as exc:  # pragma: no cover - a dependency of this package
         raise MissingDependencyError(
-            f"mteb is not installed ({exc}).", hint='pip install "evalscope[rag]"'
+            f"mteb is not installed ({exc}).", hint=install_hint("evalscope-rag")
         ) from None
     if tool.eval.hub == "modelscope" and "hub" in tool.eval.model_fields_set:
         log.warning(

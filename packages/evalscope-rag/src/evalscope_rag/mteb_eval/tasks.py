@@ -3,7 +3,8 @@
 Task names are mteb's own (`STSBenchmark`, `T2Retrieval`, `SciFact`, …); a typo gets the closest
 names. A task's data is looked up locally first — `dataset_args.<Task>.local_path`, then the data dir
 (`--data-dir` / `EVALSCOPE_DATA_DIR`) under the task's name or its hub id — and only then on the hub,
-unless the run is offline, in which case a missing folder is an error before anything runs.
+unless the run is offline, in which case a missing folder is an error before anything runs. Online, the
+Hugging Face hub is probed first (`evalscope.hub_access`), so without network that error is immediate too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from evalscope.config import TaskConfig
 from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, UnknownNameError
+from evalscope.hub_access import require_hub
 
 from evalscope_rag.config import CustomTaskConfig, MTEBEvalConfig
 from evalscope_rag.mteb_eval.local_hub import read_rows
@@ -93,6 +95,16 @@ def resolve_tasks(evl: MTEBEvalConfig, config: TaskConfig) -> list[TaskSource]:
                 "(<config>/<split>.jsonl or .parquet), set --data-dir, or pass "
                 f'--dataset-args \'{{"{src.name}": {{"local_path": "…"}}}}\'',
             )
+    remote = [src for src in sources if src.folder is None and not src.custom]
+    if remote and not offline:  # `datasets` would retry each download for tens of seconds without network
+        require_hub(
+            "huggingface",
+            "download the data of mteb task(s) " + ", ".join(f"{s.name} ({s.hub_id})" for s in remote),
+            "put each dataset's hub files in a local folder (<config>/<split>.jsonl or .parquet) under "
+            "--data-dir / EVALSCOPE_DATA_DIR, or pass "
+            f'--dataset-args \'{{"{remote[0].name}": {{"local_path": "…"}}}}\'',
+            [str(p) for s in remote for p in s.searched],
+        )
     return sources
 
 
