@@ -35,6 +35,24 @@ def gsm8k_table(rows: list[dict[str, Any]], wrong: set[int]) -> list[dict[str, s
     return entries
 
 
+def accuracy(extracted: str, sample: Any) -> float:
+    """The registered `acc` scorer's verdict on an extracted answer (through the registry, as a run)."""
+    from evalscope import registry
+
+    factory = registry.load_impl(registry.scorers().resolve("acc"))
+    return float(factory(None)(sample, extracted, extracted).values["acc"])
+
+
+def score_with(adapter: Any, extracted: str, sample: Any, reply: str = "") -> dict[str, float]:
+    """What the engine's scorers give one completion of `adapter` (sync scorers, as a run builds them)."""
+    from evalscope_native.engine.plan import build_scorers
+
+    values: dict[str, float] = {}
+    for bound in build_scorers(adapter):
+        values |= bound.scorer(sample, reply, extracted).values  # type: ignore[union-attr]
+    return values
+
+
 def fast_retry_config(folder: Path, max_retries: int = 5) -> Path:
     """A config file whose retries back off in milliseconds: failure tests then take no retry time."""
     path = folder / "fast_retry.yaml"

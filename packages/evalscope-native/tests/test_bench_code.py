@@ -17,6 +17,7 @@ from evalscope_native.benchmarks import humaneval as he
 from evalscope_native.benchmarks.code_extraction import extract_code
 from evalscope_native.sandbox import SandboxLimits, SandboxUnavailable, run_many
 from evalscope_native.testing.openai_server import ScriptedServer
+from native_helpers import score_with
 
 FIXTURES = Path(__file__).parent / "fixtures" / "code_tests"
 EVALSCOPE_PROMPT = (
@@ -87,9 +88,9 @@ def test_score_records_execution_and_never_raises(humaneval_rows: list[dict[str,
     adapter = _adapter("humaneval")
     sample = adapter.record_to_sample(humaneval_rows[2], "openai_humaneval", 2)
     wrong = "```python\ndef truncate_number(number):\n    raise RuntimeError('x' * 10000)\n```"
-    assert adapter.score(adapter.extract_answer(wrong, sample), sample, wrong) == {"acc": 0.0}
+    assert score_with(adapter, adapter.extract_answer(wrong, sample), sample, wrong) == {"acc": 0.0}
     good = str(sample.target)
-    assert adapter.score(adapter.extract_answer(good, sample), sample, good) == {"acc": 1.0}
+    assert score_with(adapter, adapter.extract_answer(good, sample), sample, good) == {"acc": 1.0}
     first, second = sample.metadata["executions"]
     assert first["status"] == "failed" and "RuntimeError" in first["stderr"]
     assert len(first["stderr"]) <= he.STDERR_KEEP and second["status"] == "passed"
@@ -117,7 +118,7 @@ def test_full_redefinition_and_bare_completion_both_pass(humaneval_rows: list[di
     sample = adapter.record_to_sample(row, "openai_humaneval", 0)
     fenced = "Sure:\n```python\n" + row["prompt"] + row["canonical_solution"] + "```\n"
     for reply in (fenced, row["canonical_solution"], row["prompt"] + row["canonical_solution"]):
-        assert adapter.score(adapter.extract_answer(reply, sample), sample, reply) == {"acc": 1.0}
+        assert score_with(adapter, adapter.extract_answer(reply, sample), sample, reply) == {"acc": 1.0}
 
 
 def test_missing_sandbox_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,7 +145,7 @@ def test_code_tests_fixture_scores() -> None:
         "```python\ndef root(x):\n    return math.sqrt(x) + 1\n```",  # wrong
     ]
     scores = [
-        adapter.score(adapter.extract_answer(r, s), s, r) for r, s in zip(replies, samples, strict=True)
+        score_with(adapter, adapter.extract_answer(r, s), s, r) for r, s in zip(replies, samples, strict=True)
     ]
     assert scores == [{"acc": 1.0}, {"acc": 1.0}, {"acc": 0.0}]
 

@@ -16,6 +16,7 @@ from evalscope_native.benchmarks.ifeval.evaluate import METRICS, evaluate, loose
 from evalscope_native.benchmarks.ifeval.registry import BUILDERS, build_checkers
 from evalscope_native.testing.openai_server import ScriptedServer
 from ifeval_cases import CASES, EMPTY_RESPONSES, Case
+from native_helpers import score_with
 
 
 def _adapter(**dataset_args: Any) -> IFEval:
@@ -96,7 +97,7 @@ def test_scores_are_prompt_and_instruction_level_with_instruction_weights(rows: 
     adapter = _adapter()
     sample = adapter.record_to_sample(rows[0], "default", 0)  # no_comma, 3 highlights, >= 300 words
     reply = "Sure, here it is:\n*Raymond* was *Count* of *Tripoli*."  # comma only in the first line
-    assert adapter.score(reply, sample, reply) == {
+    assert score_with(adapter, reply, sample, reply) == {
         "prompt_level_strict": 0.0,
         "inst_level_strict": pytest.approx(1 / 3),
         "prompt_level_loose": 0.0,
@@ -123,7 +124,7 @@ def test_hub_rows_with_null_kwargs_score_like_compact_ones() -> None:
     }
     sample = _adapter().record_to_sample(record, "default", 0)
     assert sample.metadata["kwargs"] == [{}, {"relation": "less than", "num_words": 5}]
-    assert _adapter().score("four words, no more", sample, "")["inst_level_strict"] == 0.5
+    assert score_with(_adapter(), "four words, no more", sample, "")["inst_level_strict"] == 0.5
 
 
 def test_bad_records_fail_at_load_naming_the_field() -> None:

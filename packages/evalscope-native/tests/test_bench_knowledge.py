@@ -21,8 +21,8 @@ from evalscope.errors import ConfigError
 from evalscope_native.benchmarks.multiple_choice_zh import parse_single_answer_zh
 from evalscope_native.data.files import read_records
 from evalscope_native.engine.plan import Plan, build_plan
-from evalscope_native.metrics import accuracy
 from knowledge_helpers import FIXTURES, mmlu_pro_root, rows
+from native_helpers import accuracy
 
 # EvalScope 1.14.1 templates, verbatim
 ZH_COT = (

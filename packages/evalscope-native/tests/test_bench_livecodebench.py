@@ -27,6 +27,7 @@ from evalscope_native.benchmarks.code_extraction import extract_last_fenced_bloc
 from evalscope_native.benchmarks.live_code_bench_cases import IMPORT_PRELUDE, TestCase, parse_cases, run_cases
 from evalscope_native.sandbox import SandboxCache, SandboxLimits, choose_isolation
 from evalscope_native.testing.openai_server import ScriptedServer
+from native_helpers import score_with
 from sandbox_helpers import FAST, require_bwrap
 
 FIXTURE = Path(__file__).parent / "fixtures" / "live_code_bench"
@@ -199,7 +200,7 @@ def test_a_reply_without_code_fails_without_running() -> None:
     adapter = _adapter()
     sample = _samples(adapter)["abc900_a"]
     reply = "n = int(input())\nprint(n)"  # no fences: LiveCodeBench extracts nothing
-    assert adapter.score(adapter.extract_answer(reply, sample), sample, reply) == {"acc": 0.0}
+    assert score_with(adapter, adapter.extract_answer(reply, sample), sample, reply) == {"acc": 0.0}
     summary = sample.metadata["executions"][0]
     assert (
         summary["detail"].startswith("no code")
@@ -267,7 +268,9 @@ def test_each_program_is_judged_case_by_case() -> None:
     for qid, programs in PROGRAMS.items():
         for name, (code, should_pass) in programs.items():
             sample, reply = samples[qid], _fenced(code)
-            verdicts[f"{qid}: {name}"] = adapter.score(adapter.extract_answer(reply, sample), sample, reply)
+            verdicts[f"{qid}: {name}"] = score_with(
+                adapter, adapter.extract_answer(reply, sample), sample, reply
+            )
             expected[f"{qid}: {name}"] = {"acc": 1.0 if should_pass else 0.0}
     assert verdicts == expected
     wrong = samples["abc900_a"].metadata["executions"][PROGRAMS_INDEX["abc900_a"]["wrong output"]]

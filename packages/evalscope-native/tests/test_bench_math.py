@@ -25,6 +25,7 @@ from evalscope_native.benchmarks import math_equivalence
 from evalscope_native.benchmarks.math_equivalence import compare, extract
 from evalscope_native.engine.plan import BenchmarkPlan, build_plan
 from evalscope_native.testing.openai_server import ScriptedServer
+from native_helpers import score_with
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LEVELS = ["Level 1", "Level 2", "Level 3", "Level 4", "Level 5"]
@@ -62,7 +63,7 @@ def _adapter(name: str, **args: Any) -> Benchmark:
 
 
 def _acc(adapter: Benchmark, reply: str, sample: Sample) -> float:
-    scores = adapter.score(adapter.extract_answer(reply, sample), sample, reply)
+    scores = score_with(adapter, adapter.extract_answer(reply, sample), sample, reply)
     assert scores is not None
     return scores["acc"]
 
@@ -173,9 +174,9 @@ def test_gsm8k_gold_rationales_score_one_and_a_wrong_total_zero(gsm8k_rows: list
         sample = adapter.record_to_sample(row, "main", i)
         head, _, total = row["answer"].rpartition("####")
         gold = f"{head}\\boxed{{{total.strip()}}}"
-        assert adapter.score(adapter.extract_answer(gold, sample), sample, gold) == {"acc": 1.0}, i
+        assert score_with(adapter, adapter.extract_answer(gold, sample), sample, gold) == {"acc": 1.0}, i
         wrong = f"{head}\\boxed{{{int(total.strip().replace(',', '')) * 2 + 7}}}"
-        assert adapter.score(adapter.extract_answer(wrong, sample), sample, wrong) == {"acc": 0.0}, i
+        assert score_with(adapter, adapter.extract_answer(wrong, sample), sample, wrong) == {"acc": 0.0}, i
 
 
 # --- MATH-500 (real data) ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from evalscope.contracts import Sample
 from evalscope_native.benchmarks.mbpp import MBPP, check_program, extract_mbpp_code
 from evalscope_native.sandbox import SandboxLimits, run_many
 from evalscope_native.testing.openai_server import ScriptedServer
-from native_helpers import DATA_DIR
+from native_helpers import DATA_DIR, score_with
 
 MBPP_DIR = DATA_DIR / "mbpp"
 #: (subset, task_id) whose reference code fails its tests under EvalScope's program layout
@@ -69,13 +69,13 @@ def test_wrong_code_fails_and_right_code_passes_through_score() -> None:
     adapter = _adapter()
     sample = _samples("full")[0]
     right = f"```python\n{sample.target}\n```"
-    assert adapter.score(adapter.extract_answer(right, sample), sample, right) == {"acc": 1.0}
+    assert score_with(adapter, adapter.extract_answer(right, sample), sample, right) == {"acc": 1.0}
     for wrong in (
         "```python\ndef min_cost(cost, m, n):\n    return 0\n```",
         "I cannot solve this.",
         "```python\nimport sys\nsys.exit(0)\n```",
     ):
-        assert adapter.score(adapter.extract_answer(wrong, sample), sample, wrong) == {"acc": 0.0}
+        assert score_with(adapter, adapter.extract_answer(wrong, sample), sample, wrong) == {"acc": 0.0}
 
 
 def test_prompts_match_evalscope() -> None:

@@ -24,6 +24,7 @@ from evalscope_native.benchmarks.drop import fixed_examples, gold_answers
 from evalscope_native.benchmarks.drop_metric import drop_scores, max_assignment, normalize_span
 from evalscope_native.data.loader import pick_loader
 from evalscope_native.testing.openai_server import ScriptedServer
+from native_helpers import score_with
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRIVIA_TAIL = (
@@ -58,7 +59,7 @@ def _prompt(adapter: Benchmark, sample: Sample) -> str:
 
 
 def _score(adapter: Benchmark, sample: Sample, reply: str) -> dict[str, float]:
-    scores = adapter.score(adapter.extract_answer(reply, sample), sample, reply)
+    scores = score_with(adapter, adapter.extract_answer(reply, sample), sample, reply)
     assert scores is not None
     return scores
 

@@ -22,8 +22,8 @@ from evalscope_native.benchmarks.truthful_qa import (
     parse_multiple_answers,
 )
 from evalscope_native.engine.plan import BenchmarkPlan, build_plan
-from evalscope_native.metrics import accuracy
 from evalscope_native.testing.openai_server import ScriptedServer
+from native_helpers import accuracy, score_with
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SINGLE = (
@@ -174,14 +174,14 @@ def test_truthful_qa_every_row_prompt_and_gold(data_dir: Path, mode: str) -> Non
         ]
         assert (s.target if mc2 else [s.target]) == true
         gold = bp.adapter.extract_answer("ANSWER: " + ", ".join(true), s)
-        assert bp.adapter.score(gold, s, "") == {"multi_choice_acc": 1.0}
+        assert score_with(bp.adapter, gold, s, "") == {"multi_choice_acc": 1.0}
         false = (
             _wrong(true[0], len(choices))
             if not mc2
             else next(ch for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: len(choices)] if ch not in true)
         )
         bad = bp.adapter.extract_answer(f"ANSWER: {true[0]}, {false}" if mc2 else f"ANSWER: {false}", s)
-        assert bp.adapter.score(bad, s, "") == {"multi_choice_acc": 0.0}
+        assert score_with(bp.adapter, bad, s, "") == {"multi_choice_acc": 0.0}
 
 
 def test_truthful_qa_shuffle_seed_can_be_set_or_turned_off(data_dir: Path) -> None:

@@ -25,7 +25,7 @@ from evalscope_native.benchmarks.general_mcq import ZH_MULTIPLE_COT, ZH_SINGLE
 from evalscope_native.data.loader import candidate_roots, find_split_files, pick_loader, subsets_in
 from evalscope_native.engine.plan import build_plan
 from evalscope_native.testing.openai_server import ScriptedServer
-from native_helpers import evalscope_cmd
+from native_helpers import evalscope_cmd, score_with
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MCQ, QA = FIXTURES / "general_mcq", FIXTURES / "general_qa"
@@ -48,7 +48,7 @@ def _user_prompt(adapter: Benchmark, sample: Sample, fewshot: list[Sample] | Non
 
 
 def _score(adapter: Benchmark, sample: Sample, reply: str) -> dict[str, float]:
-    scores = adapter.score(adapter.extract_answer(reply, sample), sample, reply)
+    scores = score_with(adapter, adapter.extract_answer(reply, sample), sample, reply)
     assert scores is not None
     return scores
 

@@ -72,7 +72,8 @@ def test_retry_is_bounded_in_total_time() -> None:
 
 
 def test_pass_at_k_unbiased_estimator() -> None:
-    from evalscope_native.engine.passk import pass_at_k, passk_names, score_completions
+    from evalscope.aggregation import pass_at_k, passk_names
+    from evalscope.aggregation import reduce_completions as score_completions
 
     assert passk_names(1) == [] and passk_names(10) == ["pass@1", "pass@2", "pass@4", "pass@8", "pass@10"]
     assert pass_at_k(10, 3, 1) == pytest.approx(0.3)

@@ -21,8 +21,8 @@ DEFAULT_CATEGORY = "default"
 class Benchmark:
     """Base adapter. Subclasses implement `record_to_sample` and usually `extract_answer`."""
 
-    #: keyword arguments passed to each metric, by metric name (e.g. {"acc": {"numeric": True}})
-    metric_kwargs: dict[str, dict[str, Any]] = {}
+    #: keyword arguments for the scorer's factory (e.g. TriviaQA's {"nonempty": True})
+    scorer_kwargs: dict[str, Any] = {}
     #: threads the engine scores this benchmark's samples on; >1 only for scorers that are thread-safe
     #: and wait on other processes (code execution in the sandbox), so scoring uses every core
     scoring_workers: int = 1
@@ -148,13 +148,19 @@ class Benchmark:
     def reference(self, sample: Sample) -> str | list[str]:
         return sample.target
 
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float] | None:
-        """Score one completion without the metric registry, or None (the default) to use it.
+    @property
+    def aggregation(self) -> str:
+        """The registered metric that aggregates each value (`evalscope list metrics`)."""
+        return self.args.aggregation or self.spec.aggregation
 
-        Override when a benchmark's metrics are computed together from the whole reply (IFEval's
-        strict/loose levels, DROP's F1 and EM); the returned keys must be `self.metrics`.
+    @property
+    def scorer(self) -> str:
+        """The registered scorer that judges this benchmark's completions (`evalscope list scorers`).
+
+        Scoring lives in scorers, not in adapters: the same Math-Verify or sandbox scorer serves a
+        whole family, and a judge can take a benchmark over without touching its adapter.
         """
-        return None
+        return self.spec.scorer
 
     def report_extra(self) -> dict[str, Any]:
         """Facts about how this benchmark was scored, stored in the report's `extra` (e.g. the code
@@ -165,7 +171,3 @@ class Benchmark:
         """Per-sample weights by metric (default 1): IFEval's instruction-level accuracy weighs each
         prompt by its number of instructions, so the report's mean is over instructions."""
         return {}
-
-    @property
-    def scores_itself(self) -> bool:
-        return type(self).score is not Benchmark.score

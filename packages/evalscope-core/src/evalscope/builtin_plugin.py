@@ -1,9 +1,26 @@
-"""Hooks the core implements itself: the terminal-table reporter."""
+"""Hooks the core implements itself: the terminal-table reporter and the aggregating metrics."""
 
 from __future__ import annotations
 
 from evalscope.hookspecs import hookimpl
-from evalscope.specs import ReporterSpec
+from evalscope.specs import MetricSpec, ReporterSpec
+
+
+@hookimpl
+def evalscope_register_metrics() -> list[MetricSpec]:
+    return [
+        MetricSpec(
+            name="mean",
+            impl="evalscope.aggregation:mean",
+            aliases=("weighted_mean",),
+            description="(Weighted) mean with its standard error (lm-evaluation-harness's stderr).",
+        ),
+        MetricSpec(
+            name="bootstrap",
+            impl="evalscope.aggregation:bootstrap",
+            description="(Weighted) mean with a seeded 95 % percentile bootstrap interval (1,000 rounds).",
+        ),
+    ]
 
 
 @hookimpl

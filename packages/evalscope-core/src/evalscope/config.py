@@ -78,6 +78,9 @@ class DatasetArgs(_Strict):
     few_shot_prompt_template: str | None = None
     system_prompt: str | None = None
     metric_list: list[str] | None = None
+    aggregation: str | None = Field(
+        default=None, description="The metric aggregating each value: mean (default), bootstrap, ..."
+    )
     extra_params: dict[str, Any] = Field(default_factory=dict)
 
 

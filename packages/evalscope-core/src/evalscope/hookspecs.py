@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from evalscope.datasets import DatasetLoader, DataSource
     from evalscope.report import Report, SampleRecord
     from evalscope.run_context import RunInfo
-    from evalscope.specs import BackendSpec, BenchmarkSpec, CommandSpec, MetricSpec, ModelSpec, ReporterSpec
+    from evalscope.specs import (
+        BackendSpec,
+        BenchmarkSpec,
+        CommandSpec,
+        MetricSpec,
+        ModelSpec,
+        ReporterSpec,
+        ScorerSpec,
+    )
 
 
 # --- registration: all results collected -------------------------------------------------------
@@ -50,8 +58,14 @@ def evalscope_register_models() -> list[ModelSpec]:
 
 
 @hookspec
+def evalscope_register_scorers() -> list[ScorerSpec]:
+    """Return the scorers this plugin provides: each judges one completion (`evalscope.scoring`)."""
+    raise NotImplementedError
+
+
+@hookspec
 def evalscope_register_metrics() -> list[MetricSpec]:
-    """Return the per-sample metrics this plugin provides."""
+    """Return the metrics this plugin provides: each aggregates per-sample values with an uncertainty."""
     raise NotImplementedError
 
 

@@ -20,6 +20,7 @@ from evalscope.specs import (
     MetricSpec,
     ModelSpec,
     ReporterSpec,
+    ScorerSpec,
     _Spec,
 )
 
@@ -30,6 +31,7 @@ S = TypeVar("S", bound=_Spec)
 KINDS: dict[str, tuple[str, type[_Spec]]] = {
     "benchmark": ("evalscope_register_benchmarks", BenchmarkSpec),
     "model": ("evalscope_register_models", ModelSpec),
+    "scorer": ("evalscope_register_scorers", ScorerSpec),
     "metric": ("evalscope_register_metrics", MetricSpec),
     "backend": ("evalscope_register_backends", BackendSpec),
     "reporter": ("evalscope_register_reporters", ReporterSpec),
@@ -115,6 +117,10 @@ def benchmarks() -> Registry[BenchmarkSpec]:
 
 def models() -> Registry[ModelSpec]:
     return get_registry("model")
+
+
+def scorers() -> Registry[ScorerSpec]:
+    return get_registry("scorer")
 
 
 def metrics() -> Registry[MetricSpec]:

@@ -3,6 +3,10 @@
 Reports nest metric → category → subset, as EvalScope's do, so its users' dashboards and the
 future `evalscope app` read one shape whatever engine produced the numbers. Both models carry
 `schema_version`; readers must accept older versions.
+
+Version 2 added each figure's uncertainty (`stderr`, `ci_low`/`ci_high`), the metric that
+aggregated it, and the samples a scorer could not decide (`unscored`: excluded from the figures and
+counted, never scored 0 in silence). Version-1 files still validate: every new field has a default.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from evalscope.contracts import ChatMessage, Usage
+from evalscope.scoring import Metric, MetricValue
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class SampleRecord(BaseModel):
@@ -38,6 +43,10 @@ class SampleRecord(BaseModel):
     predictions: list[str] = Field(default_factory=list, description="All n completions.")
     reasoning: str | None = None
     extracted: str | None = None
+    explanation: str | None = Field(default=None, description="The scorer's reason (e.g. a judge's).")
+    unscored: str | None = Field(
+        default=None, description="Why the scorer could not decide: excluded from the figures, counted."
+    )
     scores: dict[str, float] = Field(default_factory=dict)
     weights: dict[str, float] = Field(default_factory=dict, description="Per-metric weight; missing means 1.")
     error: str | None = None
@@ -46,25 +55,34 @@ class SampleRecord(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class SubsetScore(BaseModel):
+class _Figure(BaseModel):
+    """A figure and its uncertainty: a standard error, and a 95 % interval where the metric gives one."""
+
+    stderr: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+class SubsetScore(_Figure):
     name: str
     num: int
     score: float
 
 
-class CategoryScore(BaseModel):
+class CategoryScore(_Figure):
     name: str
     num: int
     score: float
     subsets: list[SubsetScore]
 
 
-class MetricScore(BaseModel):
+class MetricScore(_Figure):
     name: str = Field(description="Aggregated metric name, e.g. 'mean_acc'.")
     num: int
     score: float = Field(description="Micro average over all samples.")
     macro_score: float = Field(description="Mean of the subset scores.")
     categories: list[CategoryScore]
+    aggregation: str = Field(default="mean", description="The metric that aggregated the values.")
 
 
 class SampleError(BaseModel):
@@ -89,6 +107,8 @@ class Report(BaseModel):
     num_samples: int
     num_errors: int = 0
     errors: list[SampleError] = Field(default_factory=list)
+    num_unscored: int = Field(default=0, description="Samples the scorer could not decide (excluded).")
+    unscored: list[SampleError] = Field(default_factory=list)
     config: dict[str, Any] = Field(default_factory=dict)
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     extra: dict[str, Any] = Field(default_factory=dict)
@@ -110,9 +130,21 @@ def build_report(
     metrics: list[str],
     category_of: Any = None,
     subset_order: list[str] | None = None,
+    aggregate: Metric | None = None,
+    aggregation: str = "mean",
+    seed: int = 0,
     **fields: Any,
 ) -> Report:
-    """Aggregate per-sample scores; a failed sample counts with score 0 for every metric."""
+    """Aggregate per-sample values with `aggregate` (default: the mean and its standard error).
+
+    A failed sample (no prediction) counts with 0 for every value, as EvalScope counts it; a sample
+    the scorer could not decide is left out of the figures and listed in `unscored`. A category's and
+    the whole metric's figure is the sample-weighted (micro) average of its subsets', and its standard
+    error combines theirs: sqrt(Σ (n_i / N)² se_i²).
+    """
+    from evalscope.aggregation import mean as mean_metric
+
+    agg: Metric = aggregate or mean_metric
     recs = list(records)
     by_subset: dict[str, list[SampleRecord]] = defaultdict(list)
     for r in recs:
@@ -124,31 +156,29 @@ def build_report(
     for metric in metrics:
         cats: dict[str, list[SubsetScore]] = defaultdict(list)
         for subset in order:
-            recs_in = by_subset[subset]
-            vals = [r.scores.get(metric, 0.0) if r.error is None else 0.0 for r in recs_in]
-            weights = [r.weights.get(metric, 1.0) for r in recs_in]
+            scored = [r for r in by_subset[subset] if r.unscored is None]
+            vals = [r.scores.get(metric, 0.0) if r.error is None else 0.0 for r in scored]
+            weights = [r.weights.get(metric, 1.0) for r in scored]
+            value = agg(vals, weights, seed=seed)
             cat = category_of(subset) if category_of else "default"
-            cats[cat].append(SubsetScore(name=subset, num=len(vals), score=_weighted_mean(vals, weights)))
-        categories = [
-            CategoryScore(
-                name=cat,
-                num=sum(s.num for s in subs),
-                score=_weighted(subs),
-                subsets=subs,
-            )
-            for cat, subs in cats.items()
-        ]
+            cats[cat].append(SubsetScore(name=subset, num=len(vals), **_figure(value)))
+        categories = [CategoryScore(name=cat, subsets=subs, **_pooled(subs)) for cat, subs in cats.items()]
         all_subsets = [s for c in categories for s in c.subsets]
         metric_scores.append(
             MetricScore(
                 name=metric if metric.startswith("pass@") else f"mean_{metric}",
-                num=sum(s.num for s in all_subsets),
-                score=_weighted(all_subsets),
                 macro_score=_mean([s.score for s in all_subsets]),
                 categories=categories,
+                aggregation=aggregation,
+                **_pooled(all_subsets),
             )
         )
     errors = [SampleError(id=r.id, subset=r.subset, error=r.error) for r in recs if r.error is not None]
+    unscored = [
+        SampleError(id=r.id, subset=r.subset, error=r.unscored)
+        for r in recs
+        if r.unscored is not None and r.error is None
+    ]
     return Report(
         name=name,
         dataset_name=dataset_name,
@@ -157,19 +187,34 @@ def build_report(
         num_samples=len(recs),
         num_errors=len(errors),
         errors=errors,
+        num_unscored=len(unscored),
+        unscored=unscored,
         **fields,
     )
 
 
-def _weighted_mean(vals: list[float], weights: list[float]) -> float:
-    total = sum(weights)
-    return sum(v * w for v, w in zip(vals, weights, strict=True)) / total if total else math.nan
+def _figure(value: MetricValue) -> dict[str, Any]:
+    return {
+        "score": value.score,
+        "stderr": value.stderr,
+        "ci_low": value.ci_low,
+        "ci_high": value.ci_high,
+    }
+
+
+def _pooled(subsets: list[SubsetScore]) -> dict[str, Any]:
+    """Micro average of subsets (weighted by their sample counts) and its combined uncertainty."""
+    total = sum(s.num for s in subsets)
+    if len(subsets) == 1:
+        only = subsets[0]
+        return {"num": only.num, "score": only.score, "stderr": only.stderr, "ci_low": only.ci_low,
+                "ci_high": only.ci_high}  # fmt: skip
+    score = sum(s.score * s.num for s in subsets) / total if total else math.nan
+    stderr = None
+    if total and all(s.stderr is not None or s.num == 0 for s in subsets):
+        stderr = math.sqrt(sum((s.num / total) ** 2 * (s.stderr or 0.0) ** 2 for s in subsets))
+    return {"num": total, "score": score, "stderr": stderr}
 
 
 def _mean(vals: list[float]) -> float:
     return sum(vals) / len(vals) if vals else math.nan
-
-
-def _weighted(subsets: list[SubsetScore]) -> float:
-    total = sum(s.num for s in subsets)
-    return sum(s.score * s.num for s in subsets) / total if total else math.nan

@@ -41,7 +41,15 @@ class BenchmarkSpec(_Spec):
     eval_split: str = "test"
     few_shot_split: str | None = None
     few_shot_num: int = 0
-    metrics: tuple[str, ...] = ("acc",)
+    metrics: tuple[str, ...] = Field(
+        default=("acc",), description="The values reported, in order (the first is the headline)."
+    )
+    scorer: str = Field(
+        default="acc", description="The scorer (`evalscope list scorers`) that produces `metrics`."
+    )
+    aggregation: str = Field(
+        default="mean", description="The metric (`evalscope list metrics`) aggregating each value."
+    )
     version: str = Field(
         description="Bumped whenever prompts, splits or scoring change; recorded in reports."
     )
@@ -61,8 +69,22 @@ class ModelSpec(_Spec):
     eval_types: tuple[str, ...] = ()
 
 
+class ScorerSpec(_Spec):
+    """A scorer: `impl` is a factory `(benchmark, **kwargs) -> Scorer` (see `evalscope.scoring`).
+
+    The scorer judges one completion and returns a `Score` with the named `values`.
+    """
+
+    values: tuple[str, ...] = Field(
+        default=(), description="The value names it produces (empty: the benchmark's `metrics`)."
+    )
+    higher_is_better: bool = True
+    kind: str = Field(default="rule", description="rule | model (a judge) | execution (a sandbox).")
+
+
 class MetricSpec(_Spec):
-    """A per-sample metric `(prediction, reference, **kwargs) -> float`."""
+    """A metric: `impl` is `(values, weights, *, seed) -> MetricValue`, aggregating per-sample values
+    into a figure with its uncertainty (see `evalscope.aggregation`)."""
 
     higher_is_better: bool = True
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from evalscope.datasets import DatasetLoader, DataSource
 from evalscope.hookspecs import hookimpl
-from evalscope.specs import BackendSpec, BenchmarkSpec, MetricSpec, ModelSpec
+from evalscope.specs import BackendSpec, BenchmarkSpec, ModelSpec, ScorerSpec
 
 if TYPE_CHECKING:
     from evalscope.config import TaskConfig
@@ -61,16 +61,58 @@ def evalscope_resolve_model(config: TaskConfig) -> str | None:
 
 
 @hookimpl
-def evalscope_register_metrics() -> list[MetricSpec]:
+def evalscope_register_scorers() -> list[ScorerSpec]:
+    scorers = "evalscope_native.scorers"
     return [
-        MetricSpec(
+        ScorerSpec(
             name="acc",
-            impl="evalscope_native.metrics:accuracy",
-            aliases=("accuracy",),
-            description="Accuracy: normalised text match, or numeric match with numeric=True.",
+            impl=f"{scorers}:accuracy",
+            aliases=("accuracy", "exact_match"),
+            values=("acc",),
+            description="Equal to a target after stripping and lower-casing (numeric=True: Math-Verify).",
         ),
-        MetricSpec(
-            name="exact_match", impl="evalscope_native.metrics:exact_match", description="Identical string."
+        ScorerSpec(
+            name="math_verify",
+            impl=f"{scorers}:math_verify",
+            values=("acc",),
+            description="Math-Verify equivalence of the extracted answer with a target (EvalScope 1.14.1).",
+        ),
+        ScorerSpec(
+            name="mcq_letters",
+            impl=f"{scorers}:mcq_letters",
+            values=("acc",),
+            description="Chosen letter(s) against the answer; partial credit with several correct letters.",
+        ),
+        ScorerSpec(
+            name="multi_choice_acc",
+            impl=f"{scorers}:multi_choice_acc",
+            values=("multi_choice_acc",),
+            description="TruthfulQA MC2: share of true letters chosen, 0 if any chosen letter is false.",
+        ),
+        ScorerSpec(
+            name="drop_f1_em",
+            impl=f"{scorers}:drop_f1_em",
+            values=("f1", "em"),
+            description="DROP: bag-of-answers F1 and exact match against every gold answer set.",
+        ),
+        ScorerSpec(
+            name="text_overlap",
+            impl=f"{scorers}:text_overlap",
+            values=(*(f"bleu-{n}" for n in range(1, 5)), *(f"Rouge-{n}-{s}" for n in "12L" for s in "RPF")),
+            description="BLEU-1..4 and ROUGE-1/2/L recall, precision, F against the reference.",
+        ),
+        ScorerSpec(
+            name="ifeval",
+            impl=f"{scorers}:ifeval_levels",
+            values=("prompt_level_strict", "inst_level_strict", "prompt_level_loose", "inst_level_loose"),
+            description="IFEval: prompt- and instruction-level accuracy, strict and loose.",
+        ),
+        ScorerSpec(
+            name="code_execution",
+            impl=f"{scorers}:code_execution",
+            values=("acc",),
+            kind="execution",
+            description="Runs the extracted program and its tests in the bubblewrap sandbox: 1 if all pass.",
         ),
     ]
 

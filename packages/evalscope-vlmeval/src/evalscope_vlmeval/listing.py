@@ -25,10 +25,9 @@ print("DATASETS " + json.dumps(sorted(set(SUPPORTED_DATASETS))))
 
 
 def _cache_file(engine: EngineInstall) -> Path:
-    root = os.environ.get("EVALSCOPE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evalscope"
-    )
-    return Path(root) / "engines" / f"vlmeval-{engine.version}-datasets.json"
+    from evalscope.cache_dirs import cache_dir
+
+    return cache_dir("engines", f"vlmeval-{engine.version}-datasets.json")
 
 
 def supported_datasets(engine: EngineInstall) -> list[str]:

@@ -68,10 +68,9 @@ def plugin_fingerprint() -> str:
 
 
 def _cache_path() -> Path:
-    root = os.environ.get("EVALSCOPE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evalscope"
-    )
-    return Path(root) / "commands.json"
+    from evalscope.cache_dirs import cache_dir
+
+    return cache_dir("commands.json")
 
 
 def forget_plugin_commands() -> None:

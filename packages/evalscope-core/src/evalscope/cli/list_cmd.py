@@ -11,6 +11,7 @@ from evalscope.errors import UnknownNameError
 KINDS = {
     "benchmarks": "benchmark",
     "models": "model",
+    "scorers": "scorer",
     "metrics": "metric",
     "backends": "backend",
     "reporters": "reporter",
@@ -23,7 +24,7 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def command(
     what: str = typer.Argument(
-        "benchmarks", help="benchmarks | models | metrics | backends | reporters | commands"
+        "benchmarks", help="benchmarks | models | scorers | metrics | backends | reporters | commands"
     ),
     plugin: str | None = typer.Option(None, "--plugin", help="Only what this plugin registers."),
     tag: str | None = typer.Option(None, "--tag", help="Only entries with this tag."),
@@ -32,8 +33,12 @@ def command(
         None, "--backend", help="List the datasets this backend offers (e.g. opencompass)."
     ),
 ) -> None:
-    """List benchmarks, models, metrics, backends, reporters or commands."""
+    """List benchmarks, models, scorers, metrics, backends, reporters or commands.
+
+    `metrics` shows the scoring seam whole: the scorers (per sample) and the metrics (aggregates).
+    """
     from evalscope import registry
+    from evalscope.specs import ScorerSpec
 
     if backend is not None:
         _list_backend_datasets(backend, as_json)
@@ -42,6 +47,8 @@ def command(
     if kind is None:
         raise UnknownNameError("list", what, KINDS)
     specs = registry.get_registry(kind).all()
+    if kind == "metric":  # one seam, two halves: what judges a sample, and what aggregates samples
+        specs = [*registry.scorers().all(), *specs]
     if plugin:
         specs = [s for s in specs if s.plugin == plugin]
     if tag:
@@ -67,6 +74,9 @@ def command(
         table.add_column("Subsets", justify="right")
         table.add_column("Samples", justify="right")
         table.add_column("Version")
+    if kind in ("metric", "scorer"):
+        table.add_column("Kind")
+        table.add_column("Values")
     table.add_column("Tags")
     table.add_column("Description", overflow="fold")
     for s in sorted(specs, key=lambda s: s.canonical_name):
@@ -74,6 +84,9 @@ def command(
         if kind == "benchmark":
             counts = s.sample_counts
             row += [str(len(s.subsets)), str(sum(counts.values())) if counts else "?", s.version]
+        if kind in ("metric", "scorer"):
+            is_scorer = isinstance(s, ScorerSpec)
+            row += [f"scorer ({s.kind})" if is_scorer else "metric", ", ".join(getattr(s, "values", ()))]
         row += [", ".join(s.tags), (s.description or "").strip().splitlines()[0] if s.description else ""]
         table.add_row(*(escape(cell) for cell in row))  # "[local]" in a description is text, not markup
     Console(width=140).print(table)

@@ -58,12 +58,14 @@ def run_engine(
     what: str = "engine",
 ) -> EngineResult:
     """Run `argv`; return on exit code 0, raise `EngineFailed` otherwise (after killing the group)."""
+    from evalscope.secrets import redact_message, register_secrets
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    hidden = [s for s in secrets if s and len(s) >= 4]
+    register_secrets(secrets)
     last_output = [time.monotonic()]
     start = time.monotonic()
     with open(log_path, "w", encoding="utf-8", errors="replace") as log:
-        log.write(f"$ {' '.join(argv)}\n")
+        log.write(redact_message(f"$ {' '.join(argv)}\n"))
         log.flush()
         proc = subprocess.Popen(
             list(argv),
@@ -79,10 +81,7 @@ def run_engine(
 
         def copy() -> None:
             for raw in iter(stdout.readline, b""):
-                line = raw.decode("utf-8", errors="replace")
-                for secret in hidden:
-                    line = line.replace(secret, "***")
-                log.write(line)
+                log.write(redact_message(raw.decode("utf-8", errors="replace")))
                 log.flush()
                 last_output[0] = time.monotonic()
 
@@ -148,9 +147,11 @@ def scrub_secrets(
     Our copy of the engine's output is redacted as it streams; files the engine writes directly are not, so
     they are cleaned after the run, whether it succeeded or not. Returns the number of files changed.
     """
-    hidden = [s for s in secrets if s and len(s) >= 4]
+    from evalscope.secrets import known_secrets, redact, register_secrets
+
+    register_secrets(secrets)
     changed = 0
-    if not hidden or not folder.is_dir():
+    if not known_secrets() or not folder.is_dir():
         return 0
     for path in folder.rglob("*"):
         if not path.is_file() or path.suffix not in suffixes:
@@ -159,9 +160,8 @@ def scrub_secrets(
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        if any(s in text for s in hidden):
-            for s in hidden:
-                text = text.replace(s, "***")
-            path.write_text(text, encoding="utf-8")
+        clean = redact(text)
+        if clean != text:
+            path.write_text(clean, encoding="utf-8")
             changed += 1
     return changed

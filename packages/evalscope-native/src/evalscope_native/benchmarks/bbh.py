@@ -174,13 +174,6 @@ class BBH(Benchmark):
             return bold.group(1).strip() if bold else answer
         return prediction.strip()
 
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
-        """EvalScope's `acc`: equal after stripping and lower-casing, nothing else (punctuation counts:
-        in dyck_languages the brackets are the answer)."""
-        targets = [sample.target] if isinstance(sample.target, str) else sample.target
-        got = extracted.strip().lower()
-        return {"acc": float(any(got == t.strip().lower() for t in targets))}
-
 
 def _final_line(reply: str) -> str:
     """The first line after the last 'So the answer is ' (the whole reply if absent), minus a final '.'."""

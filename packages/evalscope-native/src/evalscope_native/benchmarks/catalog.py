@@ -35,6 +35,7 @@ def _core() -> list[BenchmarkSpec]:
             name="gsm8k",
             pretty_name="GSM8K",
             impl="evalscope_native.benchmarks.gsm8k:GSM8K",
+            scorer="math_verify",
             description="Grade-school math word problems; chain-of-thought, answer in \\boxed{}.",
             tags=("math", "reasoning"),
             dataset_id="openai/gsm8k",

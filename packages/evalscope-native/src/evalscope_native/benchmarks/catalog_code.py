@@ -19,6 +19,7 @@ def specs() -> list[BenchmarkSpec]:
             name="humaneval",
             pretty_name="HumanEval",
             impl="evalscope_native.benchmarks.humaneval:HumanEval",
+            scorer="code_execution",
             description="164 hand-written Python functions; the completion must pass the tests in the sandbox.",
             tags=("coding",),
             dataset_id="openai/openai_humaneval",
@@ -35,6 +36,7 @@ def specs() -> list[BenchmarkSpec]:
             name="mbpp",
             pretty_name="MBPP",
             impl="evalscope_native.benchmarks.mbpp:MBPP",
+            scorer="code_execution",
             description="Mostly Basic Python Problems: write a function that passes three asserts, run in the sandbox.",
             tags=("coding",),
             dataset_id="google-research-datasets/mbpp",
@@ -52,6 +54,7 @@ def specs() -> list[BenchmarkSpec]:
             name="live_code_bench",
             pretty_name="Live-Code-Bench",
             impl="evalscope_native.benchmarks.live_code_bench:LiveCodeBench",
+            scorer="code_execution",
             description="Competitive-programming problems (LeetCode, AtCoder, Codeforces) judged on stdin/stdout "
             "and functional test cases in the sandbox; start_date/end_date filter by contest date.",
             tags=("coding",),
@@ -70,6 +73,7 @@ def specs() -> list[BenchmarkSpec]:
             name="code_tests",
             pretty_name="Code-Tests",
             impl="evalscope_native.benchmarks.code_tests:CodeTests",
+            scorer="code_execution",
             description="Your own code problems: prompt + asserts and/or stdin/stdout test cases (+ fn_name, "
             "entry_point, setup) rows, run in the sandbox.",
             tags=("coding", "custom"),

@@ -11,6 +11,7 @@ def specs() -> list[BenchmarkSpec]:
             name="ifeval",
             pretty_name="IFEval",
             impl="evalscope_native.benchmarks.ifeval.adapter:IFEval",
+            scorer="ifeval",
             description="Verifiable instructions (length, format, keywords, case…) checked by rule; strict and loose.",
             tags=("instruction_following",),
             dataset_id="google/IFEval",

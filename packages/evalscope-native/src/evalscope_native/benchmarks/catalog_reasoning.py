@@ -33,6 +33,7 @@ def specs() -> list[BenchmarkSpec]:
             name="truthful_qa",
             pretty_name="TruthfulQA",
             impl=f"{_PKG}.truthful_qa:TruthfulQA",
+            scorer="multi_choice_acc",
             description="Questions that invite common misconceptions; MC1 (default) or MC2 lettered choices.",
             tags=("knowledge", "multiple_choice"),
             # the local copy in ../shared/data is named `truthfulqa`

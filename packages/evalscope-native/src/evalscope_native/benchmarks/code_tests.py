@@ -69,11 +69,11 @@ class CodeTests(CodeBenchmark):
             parts.append(f"check({meta['entry_point']})")
         return "\n".join(p for p in parts if p)
 
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float] | None:
+    def execute(self, extracted: str, sample: Sample) -> bool:
         meta = sample.metadata
         cases = [TestCase(c["input"], c["output"]) for c in meta.get("test_cases") or []]
         if not cases:
-            return super().score(extracted, sample, prediction)
+            return super().execute(extracted, sample)
         asserts: dict[str, Any] | None = None
         if meta["tests"]:
             asserts = self._run_asserts(extracted, sample)
@@ -92,7 +92,7 @@ class CodeTests(CodeBenchmark):
         if asserts is not None:
             summary["asserts"] = asserts
         sample.metadata.setdefault("executions", []).append(summary)
-        return {"acc": 1.0 if summary["status"] == "passed" else 0.0}
+        return bool(summary["status"] == "passed")
 
     def _run_asserts(self, extracted: str, sample: Sample) -> dict[str, Any]:
         from evalscope_native.sandbox import run_untrusted

@@ -17,7 +17,6 @@ from evalscope.contracts import Sample
 from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
 
-from evalscope_native.benchmarks.drop_metric import drop_scores
 from evalscope_native.benchmarks.metric_selection import select_metrics
 
 PROMPT = (
@@ -129,7 +128,3 @@ class DROP(Benchmark):
         """The text after the last "Answer:" (any case) up to the end of its line, else the whole reply."""
         matches = _ANSWER_LINE.findall(prediction)
         return str(matches[-1]) if matches else prediction
-
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
-        em, f1 = drop_scores(extracted, [tuple(g) for g in sample.metadata["golds"]])
-        return {"f1": f1, "em": em}

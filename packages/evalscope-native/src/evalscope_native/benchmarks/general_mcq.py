@@ -141,16 +141,6 @@ class GeneralMCQ(MultipleChoiceBenchmark):
             prediction, len(sample.choices or []), chinese=self.chinese, multiple=self.multiple_correct
         )
 
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
-        if self.multiple_correct:
-            reference = set("".join(sample.target).strip().upper())
-            chosen = set(extracted.strip().upper())
-            value = len(chosen & reference) / len(reference) if reference and chosen <= reference else 0.0
-        else:
-            target = sample.target if isinstance(sample.target, str) else sample.target[0]
-            value = float(extracted.strip().lower() == target.strip().lower())
-        return {m: value for m in self._metrics}
-
 
 def _check_template(what: str, template: str) -> None:
     """EvalScope asserts {question} and {choices}; an unknown placeholder would fail on every sample."""

@@ -25,7 +25,7 @@ from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
 
 from evalscope_native.benchmarks.metric_selection import select_metrics
-from evalscope_native.benchmarks.text_overlap import BLEU_KEYS, ROUGE_KEYS, bleu_scores, rouge_scores
+from evalscope_native.benchmarks.text_overlap import BLEU_KEYS, ROUGE_KEYS
 
 METRIC_GROUPS = {"BLEU": BLEU_KEYS, "Rouge": ROUGE_KEYS}
 _ROLES = ("system", "user", "assistant")
@@ -113,12 +113,3 @@ class GeneralQA(Benchmark):
     def extract_answer(self, prediction: str, sample: Sample) -> str:
         # Unchanged: whitespace is a token for jieba, so stripping would change Chinese BLEU.
         return prediction
-
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
-        reference = sample.target if isinstance(sample.target, str) else sample.target[0]
-        scores: dict[str, float] = {}
-        if any(k in BLEU_KEYS for k in self._metrics):
-            scores |= bleu_scores(extracted, reference)
-        if any(k in ROUGE_KEYS for k in self._metrics):
-            scores |= rouge_scores(extracted, reference)
-        return {k: scores[k] for k in self._metrics}

@@ -102,7 +102,9 @@ class CodeBenchmark(Benchmark):
     def extract_answer(self, prediction: str, sample: Sample) -> str:
         return extract_code(prediction, sample.input)
 
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float] | None:
+    def execute(self, extracted: str, sample: Sample) -> bool:
+        """Run the program and its tests in the sandbox (the `code_execution` scorer's verdict);
+        the execution is recorded in `sample.metadata["executions"]`."""
         from evalscope_native.sandbox import run_untrusted
 
         program, limits = self.program_for(extracted, sample), self.limits()
@@ -113,7 +115,7 @@ class CodeBenchmark(Benchmark):
             self.cache.put(key, result)
         summary = execution_summary(result) | {"cached": result.cached}
         sample.metadata.setdefault("executions", []).append(summary)
-        return {"acc": 1.0 if result.passed else 0.0}
+        return result.passed
 
 
 class HumanEval(CodeBenchmark):

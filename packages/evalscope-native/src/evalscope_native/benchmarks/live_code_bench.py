@@ -134,7 +134,7 @@ class LiveCodeBench(CodeBenchmark):
         public, private = self._raw_cases[(sample.subset, sample.id)]
         return list(_decoded_cases(public, private, bool(sample.metadata["fn_name"])))
 
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float] | None:
+    def execute(self, extracted: str, sample: Sample) -> bool:
         cases = self.cases_for(sample)
         if not extracted.strip():  # nothing to run: say why instead of failing case 0 on empty output
             summary = no_code_summary(len(cases), sample.metadata["fn_name"], self.isolation)
@@ -149,7 +149,7 @@ class LiveCodeBench(CodeBenchmark):
                 cache=self.cache,
             )
         sample.metadata.setdefault("executions", []).append(summary)
-        return {"acc": 1.0 if summary["status"] == "passed" else 0.0}
+        return bool(summary["status"] == "passed")
 
     def report_extra(self) -> dict[str, Any]:
         dates = {"start_date": self.start_date, "end_date": self.end_date}

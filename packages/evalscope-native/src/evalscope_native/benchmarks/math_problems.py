@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from evalscope.benchmark import Benchmark
 from evalscope.contracts import Sample
 
-from evalscope_native.benchmarks.math_equivalence import compare, extract, warm_up
+from evalscope_native.benchmarks.math_equivalence import extract, warm_up
 
 
 class MathBenchmark(Benchmark):
@@ -28,11 +28,6 @@ class MathBenchmark(Benchmark):
 
     def extract_answer(self, prediction: str, sample: Sample) -> str:
         return extract(prediction)
-
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
-        targets = [sample.target] if isinstance(sample.target, str) else sample.target
-        hit = any(compare(extracted, t, integer_only=self.integer_only).matched for t in targets)
-        return {"acc": float(hit)}
 
 
 class LevelSubsets(MathBenchmark):

@@ -144,8 +144,9 @@ class MBPP(Benchmark):
     def extract_answer(self, prediction: str, sample: Sample) -> str:
         return extract_mbpp_code(prediction, sample.metadata["test_setup_code"])
 
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
+    def execute(self, extracted: str, sample: Sample) -> bool:
+        """Run the program and MBPP's asserts in the sandbox (the `code_execution` scorer's verdict)."""
         from evalscope_native.sandbox import run_untrusted
 
         result = run_untrusted(check_program(extracted, sample), timeout_s=TIMEOUT_S, cpu_s=int(TIMEOUT_S))
-        return {"acc": 1.0 if result.passed else 0.0}
+        return result.passed

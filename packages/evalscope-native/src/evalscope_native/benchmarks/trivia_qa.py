@@ -59,6 +59,7 @@ def aliases(record: dict[str, Any]) -> list[str]:
 
 class TriviaQA(Benchmark):
     prompt_template = PROMPT
+    scorer_kwargs = {"nonempty": True}  # an empty answer never counts, whatever the targets
 
     def __init__(self, spec: BenchmarkSpec, args: DatasetArgs | None = None, seed: int | None = None) -> None:
         super().__init__(spec, args, seed)
@@ -93,9 +94,3 @@ class TriviaQA(Benchmark):
     def extract_answer(self, prediction: str, sample: Sample) -> str:
         line = answer_line(prediction)
         return normalize_answer(line if line is not None else prediction)
-
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
-        got = extracted.strip().lower()
-        targets = [sample.target] if isinstance(sample.target, str) else sample.target
-        right = bool(got) and any(got == t.strip().lower() for t in targets)
-        return {m: float(right) for m in self._metrics}

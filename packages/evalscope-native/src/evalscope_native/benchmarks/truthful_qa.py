@@ -204,7 +204,3 @@ class TruthfulQA(MultipleChoiceBenchmark):
         if self.multiple_correct:
             return parse_multiple_answers(prediction, n)
         return parse_single_answer(prediction, n)
-
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
-        targets = [sample.target] if isinstance(sample.target, str) else sample.target
-        return {"multi_choice_acc": multi_choice_acc(extracted, targets)}

@@ -18,18 +18,17 @@ from typing import Any
 
 from evalscope import registry
 from evalscope.config import TaskConfig
-from evalscope.contracts import ChecksConnection, Model, ModelOutput, Sample
+from evalscope.contracts import ChecksConnection, Model
 from evalscope.errors import ConfigError, EvalScopeError
 from evalscope.report import Report, SampleRecord, build_report
 from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
 
 from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
-from evalscope_native.engine.passk import score_completions
 from evalscope_native.engine.plan import BenchmarkPlan, Item, Plan, build_plan
 from evalscope_native.engine.progress import progress_bar
 from evalscope_native.engine.retry import Outcome, call_with_retry
-from evalscope_native.models.reasoning import split_reasoning
+from evalscope_native.engine.scoring import score_async, score_sync
 
 log = logging.getLogger("evalscope.native")
 
@@ -102,39 +101,38 @@ class NativeBackend:
             with progress_bar(
                 f"{bench.spec.pretty_name or name}", total=len(bench.items), done=cached
             ) as advance:
-                for it in bench.items:
-                    out = cache.get(it.key)
-                    if out is not None:
-                        records[it.index] = self._score(bench, it, Outcome(out, 0))
-                        call_lifecycle("evalscope_on_sample_done", run=run, record=records[it.index])
-                if config.rerun_review:
-                    for it in todo:
-                        records[it.index] = self._score(
-                            bench, it, Outcome(None, 0, "no cached prediction to re-review (--rerun-review)")
-                        )
-                        call_lifecycle("evalscope_on_sample_done", run=run, record=records[it.index])
-                    todo = []
+                loop = asyncio.get_running_loop()
+                scoring: list[asyncio.Task[None]] = []
 
-                def finish(rec: SampleRecord) -> None:
+                def finish(rec: SampleRecord, fresh: bool) -> None:
                     if rec.error and rec.attempts:
                         log.warning(
                             "%s %s failed after %d attempt(s): %s", name, rec.id, rec.attempts, rec.error
                         )
                     records[rec.index] = rec
-                    advance(1, failed=1 if rec.error else 0)
+                    if fresh:
+                        advance(1, failed=1 if rec.error else 0)
                     call_lifecycle("evalscope_on_sample_done", run=run, record=rec)
 
                 # Scoring runs on its own thread: a scorer may wait on another process (Math-Verify, ~1.5 ms
                 # a sample), and the event loop must keep reading answers and sending requests meanwhile.
-                # One thread unless the adapter scores thread-safely in parallel (code execution);
-                # `finish` runs back on the loop.
-                loop = asyncio.get_running_loop()
-                scoring: list[asyncio.Future[SampleRecord]] = []
+                # One thread unless the adapter scores thread-safely in parallel (code execution). Async
+                # scorers (a judge) are then awaited on the loop; `finish` runs back on the loop.
+                async def score(item: Item, outcome: Outcome, fresh: bool = True) -> None:
+                    pending = await loop.run_in_executor(scorer, score_sync, bench, item, outcome)
+                    finish(await score_async(bench, pending), fresh)
 
                 def done(item: Item, outcome: Outcome) -> None:
-                    fut = loop.run_in_executor(scorer, self._score, bench, item, outcome)
-                    fut.add_done_callback(lambda f: None if f.exception() else finish(f.result()))
-                    scoring.append(fut)
+                    scoring.append(loop.create_task(score(item, outcome)))
+
+                for it in bench.items:
+                    out = cache.get(it.key)
+                    if out is not None:
+                        scoring.append(loop.create_task(score(it, Outcome(out, 0), fresh=False)))
+                if config.rerun_review:
+                    missing = Outcome(None, 0, "no cached prediction to re-review (--rerun-review)")
+                    scoring += [loop.create_task(score(it, missing, fresh=False)) for it in todo]
+                    todo = []
 
                 await self._execute(prepared.model, config, todo, cache, done, prepared.breaker)
                 await asyncio.gather(*scoring)  # re-raises a scorer's exception: a bug must not pass silently
@@ -157,6 +155,9 @@ class NativeBackend:
             backend=run.backend,
             config=config.public_dump(),
             extra=bench.adapter.report_extra(),
+            aggregate=bench.aggregate,
+            aggregation=bench.aggregation,
+            seed=config.seed or 0,
         )
         log.info(
             "%s: %s = %.4f over %d samples, %d failed",
@@ -264,58 +265,3 @@ class NativeBackend:
         n = min(config.eval_batch_size, len(todo))
         await asyncio.gather(*(worker() for _ in range(n)))
         await asyncio.sleep(0)  # let the last scheduled `done` callbacks run
-
-    def _score(self, bench: BenchmarkPlan, item: Item, outcome: Outcome) -> SampleRecord:
-        sample = item.sample
-        rec = SampleRecord(
-            benchmark=bench.spec.name,
-            subset=sample.subset,
-            index=item.index,
-            id=sample.id,
-            cache_key=item.key,
-            input=list(item.request.messages),
-            target=sample.target,
-            choices=sample.choices,
-            attempts=outcome.attempts,
-            metadata=sample.metadata,
-        )
-        if outcome.output is None:
-            rec.error = outcome.error or "unknown error"
-            rec.scores = {m: 0.0 for m in bench.report_metrics}
-            rec.weights = bench.adapter.metric_weights(
-                sample
-            )  # a failed IFEval prompt fails all its instructions
-            return rec
-        output: ModelOutput = outcome.output
-        rec.usage = output.usage
-        answers, thoughts = [], []
-        for i, text in enumerate(output.completions or [""]):
-            answer, thinking = split_reasoning(text)
-            api_reasoning = output.reasoning[i] if i < len(output.reasoning) else None
-            answers.append(answer)
-            thoughts.append(api_reasoning or thinking)
-        rec.predictions = list(output.completions)
-        rec.prediction = output.completions[0] if output.completions else ""
-        rec.reasoning = thoughts[0]
-        extracted = [bench.adapter.extract_answer(a, sample) for a in answers]
-        rec.extracted = extracted[0]
-        per_completion = [
-            self._score_one(bench, e, sample, a) for e, a in zip(extracted, answers, strict=True)
-        ]
-        rec.scores = score_completions(per_completion, bench.adapter.metrics)
-        rec.weights = bench.adapter.metric_weights(sample)
-        rec.metadata = dict(sample.metadata)  # a scorer may have recorded what it did (code executions)
-        if len(per_completion) > 1:
-            rec.metadata = {**rec.metadata, "completion_scores": per_completion}
-        return rec
-
-    def _score_one(
-        self, bench: BenchmarkPlan, extracted: str, sample: Sample, answer: str
-    ) -> dict[str, float]:
-        own = bench.adapter.score(extracted, sample, answer)
-        if own is not None:
-            return {m: float(own.get(m, 0.0)) for m in bench.adapter.metrics}
-        return {
-            metric: float(fn(extracted, sample, **bench.adapter.metric_kwargs.get(metric, {})))
-            for metric, fn in bench.metric_fns.items()
-        }

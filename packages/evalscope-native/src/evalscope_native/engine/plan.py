@@ -6,6 +6,7 @@ prompt and computes every cache key. Nothing is written and no model is called.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import random
@@ -13,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalscope import registry
+from evalscope.aggregation import passk_names
 from evalscope.benchmark import Benchmark
 from evalscope.config import TaskConfig
 from evalscope.contracts import GenerateRequest, Sample
 from evalscope.datasets import DataSource, LoadedSplit, resolve_loader
 from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, EvalScopeError, closest
+from evalscope.scoring import Metric, Scorer
 from evalscope.specs import BenchmarkSpec, ModelSpec
-
-from evalscope_native.engine.passk import passk_names
 
 log = logging.getLogger("evalscope.native")
 
@@ -34,13 +35,24 @@ class Item:
 
 
 @dataclass
+class BoundScorer:
+    """A scorer built for one benchmark, and the reported values it is responsible for."""
+
+    scorer: Scorer
+    names: list[str]
+    is_async: bool
+
+
+@dataclass
 class BenchmarkPlan:
     spec: BenchmarkSpec
     adapter: Benchmark
     subsets: list[str]
     items: list[Item]
-    metric_fns: dict[str, Any]
+    scorers: list[BoundScorer]
     report_metrics: list[str] = field(default_factory=list)
+    aggregate: Metric | None = None
+    aggregation: str = "mean"
 
 
 @dataclass
@@ -96,18 +108,63 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
         adapter: Benchmark = adapter_cls(spec, args)
         adapter.seed = config.seed
         adapter.data_dir = config.resolved_data_dir()
-        metric_fns = (
-            {}
-            if adapter.scores_itself
-            else {m: registry.load_impl(registry.metrics().resolve(m)) for m in adapter.metrics}
-        )
+        scorers = build_scorers(adapter)
+        aggregation = registry.metrics().resolve(adapter.aggregation)
         subsets = adapter.subsets()
         items: list[Item] = []
         for subset in subsets:
             items += _subset_items(config, adapter, subset, start=len(items))
         report_metrics = list(adapter.metrics) + passk_names(config.generation_config.n)
-        plan.benchmarks.append(BenchmarkPlan(spec, adapter, subsets, items, metric_fns, report_metrics))
+        plan.benchmarks.append(
+            BenchmarkPlan(
+                spec,
+                adapter,
+                subsets,
+                items,
+                scorers,
+                report_metrics,
+                aggregate=registry.load_impl(aggregation),
+                aggregation=aggregation.name,
+            )
+        )
     return plan
+
+
+def build_scorers(adapter: Benchmark) -> list[BoundScorer]:
+    """The scorers that produce the benchmark's reported values (`adapter.metrics`).
+
+    The benchmark's own scorer (`adapter.scorer`) produces the values it declares; a one-value
+    scorer also answers to a renamed value. A reported name it does not produce but that names a
+    registered scorer (`metric_list: ["acc", "math_verify"]`) brings that scorer in. Anything else
+    fails here, before any request, with the names that would work.
+    """
+    scorers = registry.scorers()
+    own = scorers.resolve(adapter.scorer)
+    groups: dict[str, list[str]] = {own.canonical_name: []}
+    specs = {own.canonical_name: own}
+    for name in adapter.metrics:
+        if name in own.values or (len(own.values) <= 1 and name not in scorers):
+            groups[own.canonical_name].append(name)
+            continue
+        if name not in scorers:
+            raise ConfigError(
+                f"{adapter.name}: no scorer produces the value {name!r}; its scorer {own.name!r} gives "
+                f"{', '.join(own.values)}.",
+                hint="name one of those in metric_list, or a scorer from `evalscope list scorers`",
+            )
+        other = scorers.resolve(name)
+        specs[other.canonical_name] = other
+        groups.setdefault(other.canonical_name, []).append(name)
+    bound = []
+    for canonical, names in groups.items():
+        if not names:
+            continue
+        factory = registry.load_impl(specs[canonical])
+        scorer = factory(adapter, **(adapter.scorer_kwargs if canonical == own.canonical_name else {}))
+        if list(scorer.values) != names:
+            scorer.values = names
+        bound.append(BoundScorer(scorer, names, inspect.iscoroutinefunction(type(scorer).__call__)))
+    return bound
 
 
 def _check_dataset_args_keys(config: TaskConfig, selected: list[BenchmarkSpec]) -> None:
@@ -214,4 +271,13 @@ def _fewshot(config: TaskConfig, adapter: Benchmark, subset: str) -> list[Sample
     return pool[:k]
 
 
-__all__ = ["Plan", "BenchmarkPlan", "Item", "build_plan", "resolve_model_spec", "EvalScopeError"]
+__all__ = [
+    "BenchmarkPlan",
+    "BoundScorer",
+    "EvalScopeError",
+    "Item",
+    "Plan",
+    "build_plan",
+    "build_scorers",
+    "resolve_model_spec",
+]

@@ -24,11 +24,9 @@ HARNESS_VERSION = "1"
 
 def default_cache_dir() -> Path:
     """`$EVALSCOPE_CACHE_DIR/sandbox`, else `~/.cache/evalscope/sandbox` (XDG_CACHE_HOME honoured)."""
-    explicit = os.environ.get("EVALSCOPE_CACHE_DIR")
-    if explicit:
-        return Path(explicit) / "sandbox"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "evalscope" / "sandbox"
+    from evalscope.cache_dirs import cache_dir
+
+    return cache_dir("sandbox")
 
 
 class SandboxCache:

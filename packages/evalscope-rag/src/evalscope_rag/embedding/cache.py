@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,11 +29,9 @@ _LOOKUP_CHUNK = 500  # SQLite's default limit on bound parameters is 999
 
 def default_cache_root() -> Path:
     """`$EVALSCOPE_CACHE_DIR/embeddings`, else `~/.cache/evalscope/embeddings` (XDG_CACHE_HOME honoured)."""
-    explicit = os.environ.get("EVALSCOPE_CACHE_DIR")
-    if explicit:
-        return Path(explicit) / "embeddings"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "evalscope" / "embeddings"
+    from evalscope.cache_dirs import cache_dir
+
+    return cache_dir("embeddings")
 
 
 def stable_hash(payload: Any) -> str:

@@ -34,6 +34,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from evalscope.secrets import redact
+
 log = logging.getLogger("evalscope.rag.judge_cache")
 
 
@@ -85,7 +87,9 @@ class JudgeCache:
 
     def put(self, key: str, reply: str, meta: dict[str, Any]) -> None:
         entry = {"key": key, "reply": reply, **meta}
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        line = (redact(json.dumps(entry, ensure_ascii=False)) + "\n").encode(
+            "utf-8"
+        )  # a key echoed by the judge
         with self._lock:
             self.entries[key] = entry
             if self.path is None:

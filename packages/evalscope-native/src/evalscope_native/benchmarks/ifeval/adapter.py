@@ -18,7 +18,7 @@ from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
 
 from evalscope_native.benchmarks.ifeval.args import Checker, SentenceSplitter, compact
-from evalscope_native.benchmarks.ifeval.evaluate import INST_LOOSE, INST_STRICT, evaluate
+from evalscope_native.benchmarks.ifeval.evaluate import INST_LOOSE, INST_STRICT
 from evalscope_native.benchmarks.ifeval.registry import build_checkers
 from evalscope_native.benchmarks.ifeval.text import SPLITTERS, sentence_splitter
 
@@ -69,9 +69,6 @@ class IFEval(Benchmark):
     def extract_answer(self, prediction: str, sample: Sample) -> str:
         """The reply as it is: leading blank lines or trailing spaces decide some instructions."""
         return prediction
-
-    def score(self, extracted: str, sample: Sample, prediction: str) -> dict[str, float]:
-        return evaluate(self.checkers(sample), extracted).scores()
 
     def metric_weights(self, sample: Sample) -> dict[str, float]:
         n = float(len(sample.metadata["instruction_id_list"]))

@@ -1,0 +1,110 @@
+"""Metrics: per-sample values → a figure with its uncertainty; and the n-completions reducers.
+
+Two levels, as in lm-evaluation-harness and Inspect AI:
+
+* **across completions of one sample** (`--generation-config n=N`): every value is the mean of its
+  n completions (mean-of-n), and the first value also gets the unbiased pass@k of Chen et al.
+  (2021), `1 - C(n-c, k) / C(n, k)` where c completions scored 1.0 (`reduce_completions`);
+* **across samples** (`mean`, `bootstrap`): a figure and its uncertainty. `mean` gives the standard
+  error of the (weighted) mean; with unit weights that is the sample standard deviation over √n,
+  lm-evaluation-harness's `stderr`. `bootstrap` resamples the samples (seeded) for a 95 % percentile
+  interval, for figures whose error is not well described by a normal approximation.
+
+Both metrics are registered by the core's own plugin (`builtin_plugin.py`) as `MetricSpec`s, so a
+benchmark or a user's `aggregation` names them like any plugin's metric.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from math import comb
+
+from evalscope.scoring import MetricValue
+
+__all__ = ["bootstrap", "mean", "pass_at_k", "passk_names", "reduce_completions", "BOOTSTRAP_ROUNDS"]
+
+BOOTSTRAP_ROUNDS = 1000
+
+
+def mean(values: Sequence[float], weights: Sequence[float] = (), *, seed: int = 0) -> MetricValue:
+    """The (weighted) mean and its standard error.
+
+    With weights w the standard error is the ratio estimator's, sqrt(n/(n-1) · Σ w²(x-μ)²) / Σw,
+    which with unit weights is the sample standard deviation over √n. One sample has no error (None).
+    """
+    n = len(values)
+    if n == 0:
+        return MetricValue(score=math.nan, num=0)
+    w = list(weights) if weights else [1.0] * n
+    total = sum(w)
+    if total == 0:
+        return MetricValue(score=math.nan, num=n)
+    mu = sum(x * wi for x, wi in zip(values, w, strict=True)) / total
+    if n < 2:
+        return MetricValue(score=mu, num=n)
+    spread = sum(wi * wi * (x - mu) ** 2 for x, wi in zip(values, w, strict=True))
+    return MetricValue(score=mu, num=n, stderr=math.sqrt(n / (n - 1) * spread) / total)
+
+
+def bootstrap(
+    values: Sequence[float], weights: Sequence[float] = (), *, seed: int = 0, rounds: int = BOOTSTRAP_ROUNDS
+) -> MetricValue:
+    """The (weighted) mean with a seeded 95 % percentile bootstrap interval and its bootstrap stderr."""
+    point = mean(values, weights)
+    n = len(values)
+    if n < 2:
+        return point
+    w = list(weights) if weights else [1.0] * n
+    rng = random.Random(seed)
+    stats: list[float] = []
+    for _ in range(rounds):
+        idx = [rng.randrange(n) for _ in range(n)]
+        total = sum(w[i] for i in idx)
+        if total:
+            stats.append(sum(values[i] * w[i] for i in idx) / total)
+    stats.sort()
+    avg = sum(stats) / len(stats)
+    sd = math.sqrt(sum((s - avg) ** 2 for s in stats) / (len(stats) - 1))
+    return MetricValue(
+        score=point.score,
+        num=n,
+        stderr=sd,
+        ci_low=_percentile(stats, 2.5),
+        ci_high=_percentile(stats, 97.5),
+    )
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    pos = (len(sorted_values) - 1) * pct / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def passk_names(n: int) -> list[str]:
+    """The pass@k reported for n completions: k = 1, 2, 4, ... below n, and n itself."""
+    if n <= 1:
+        return []
+    ks = sorted({k for k in (2**i for i in range(n.bit_length())) if k < n} | {n})
+    return [f"pass@{k}" for k in ks]
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - comb(n - c, k) / comb(n, k)
+
+
+def reduce_completions(per_completion: list[dict[str, float]], names: list[str]) -> dict[str, float]:
+    """Mean over completions for each value, plus pass@k on the first value when n > 1."""
+    n = len(per_completion)
+    scores = {m: sum(s.get(m, 0.0) for s in per_completion) / n for m in names}
+    if n > 1 and names:
+        correct = sum(1 for s in per_completion if s.get(names[0], 0.0) >= 1.0)
+        for name in passk_names(n):
+            scores[name] = pass_at_k(n, correct, int(name.removeprefix("pass@")))
+    return scores
