@@ -109,11 +109,11 @@ def test_dataset_args_for_an_unknown_benchmark_fail(tmp_path: Path, cli_env: dic
 
 def test_an_evalscope_key_not_built_here_says_so(tmp_path: Path, cli_env: dict[str, str]) -> None:
     cfg = tmp_path / "task.yaml"
-    cfg.write_text("model: mock_llm\ndatasets: [arc]\njudge_strategy: auto\n")
+    cfg.write_text("model: mock_llm\ndatasets: [arc]\nanalysis_report: true\n")
     res = _run(["eval", "--config", str(cfg)], cli_env, tmp_path)
     assert res.returncode == 2, res.stderr
-    assert "unknown key 'judge_strategy': EvalScope's LLM-as-judge setting" in res.stderr
-    assert "not supported by this edition yet" in res.stderr
+    assert "unknown key 'analysis_report': EvalScope's model-written analysis" in res.stderr
+    assert "not supported by this edition" in res.stderr
 
 
 def test_progress_lines_without_a_terminal(tmp_path: Path, cli_env: dict[str, str]) -> None:

@@ -59,7 +59,7 @@ def slow_coin(benchmark: Any, **kwargs: Any) -> SlowCoin:
     return SlowCoin()
 
 
-def maximum(values: Any, weights: Any, *, seed: int = 0) -> MetricValue:
+def maximum(values: Any, weights: Any, *, seed: int = 0, **_: Any) -> MetricValue:
     return MetricValue(score=max(values), num=len(values))
 
 

@@ -20,6 +20,7 @@ import math
 import random
 from collections.abc import Sequence
 from math import comb
+from typing import Any
 
 from evalscope.scoring import MetricValue
 
@@ -28,7 +29,7 @@ __all__ = ["bootstrap", "mean", "pass_at_k", "passk_names", "reduce_completions"
 BOOTSTRAP_ROUNDS = 1000
 
 
-def mean(values: Sequence[float], weights: Sequence[float] = (), *, seed: int = 0) -> MetricValue:
+def mean(values: Sequence[float], weights: Sequence[float] = (), *, seed: int = 0, **_: Any) -> MetricValue:
     """The (weighted) mean and its standard error.
 
     With weights w the standard error is the ratio estimator's, sqrt(n/(n-1) · Σ w²(x-μ)²) / Σw,
@@ -49,7 +50,12 @@ def mean(values: Sequence[float], weights: Sequence[float] = (), *, seed: int = 
 
 
 def bootstrap(
-    values: Sequence[float], weights: Sequence[float] = (), *, seed: int = 0, rounds: int = BOOTSTRAP_ROUNDS
+    values: Sequence[float],
+    weights: Sequence[float] = (),
+    *,
+    seed: int = 0,
+    rounds: int = BOOTSTRAP_ROUNDS,
+    **_: Any,
 ) -> MetricValue:
     """The (weighted) mean with a seeded 95 % percentile bootstrap interval and its bootstrap stderr."""
     point = mean(values, weights)
@@ -59,7 +65,7 @@ def bootstrap(
     w = list(weights) if weights else [1.0] * n
     rng = random.Random(seed)
     stats: list[float] = []
-    for _ in range(rounds):
+    for _round in range(rounds):
         idx = [rng.randrange(n) for _ in range(n)]
         total = sum(w[i] for i in idx)
         if total:

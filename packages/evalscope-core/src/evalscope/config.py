@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from evalscope.errors import ConfigError, DataFormatError, closest
+from evalscope.judge_config import JudgeConfig, fold_legacy_judge_keys
 
 EVAL_TYPES = ("service", "openai_api", "checkpoint", "llm_ckpt", "mock_llm")
 
@@ -141,12 +142,17 @@ class TaskConfig(_Strict):
     backend: str = "native"
     eval_config: dict[str, Any] | str | None = Field(default=None, description="Backend-specific config.")
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    judge: JudgeConfig = Field(
+        default_factory=JudgeConfig, description="LLM-as-judge: strategy, judge models, contract, panel."
+    )
     reporters: list[str] | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _evalscope_names(cls, data: Any) -> Any:
         """Accept EvalScope's spellings: `eval_backend: OpenCompass`, `model: {...}` kept as-is."""
+        if isinstance(data, dict):
+            data = fold_legacy_judge_keys(data)
         if isinstance(data, dict) and "eval_backend" in data:
             data = dict(data)
             backend = data.pop("eval_backend")
@@ -259,6 +265,8 @@ class TaskConfig(_Strict):
         dumped = self.model_dump(mode="python")
         found += secrets_in_data(dumped.get("model_args"))
         found += secrets_in_data(dumped.get("eval_config"))
+        found += secrets_in_data(dumped.get("judge"))
+        found += [m.resolved_api_key() for m in self.judge.models]
         found += url_secrets(self.api_url)
         found += environment_secrets()
         return [v for v in dict.fromkeys(found) if v and v != "EMPTY"]
@@ -332,11 +340,6 @@ def read_config_file(path: Path) -> dict[str, Any]:
 _NOT_YET_SUPPORTED = {
     name: why
     for names, why in (
-        (
-            ("judge_strategy", "judge_model_args", "judge_worker_num"),
-            "EvalScope's LLM-as-judge setting; judging is not supported by this edition yet (planned). "
-            "Remove it to run the rule-based metrics.",
-        ),
         (
             ("analysis_report",),
             "EvalScope's model-written analysis of a report is not supported by this edition; remove it.",

@@ -132,6 +132,7 @@ def build_report(
     subset_order: list[str] | None = None,
     aggregate: Metric | None = None,
     aggregation: str = "mean",
+    aggregates: dict[str, tuple[str, Metric]] | None = None,
     seed: int = 0,
     **fields: Any,
 ) -> Report:
@@ -144,7 +145,6 @@ def build_report(
     """
     from evalscope.aggregation import mean as mean_metric
 
-    agg: Metric = aggregate or mean_metric
     recs = list(records)
     by_subset: dict[str, list[SampleRecord]] = defaultdict(list)
     for r in recs:
@@ -154,12 +154,13 @@ def build_report(
     )
     metric_scores = []
     for metric in metrics:
+        how, agg = (aggregates or {}).get(metric, (aggregation, aggregate or mean_metric))
         cats: dict[str, list[SubsetScore]] = defaultdict(list)
         for subset in order:
             scored = [r for r in by_subset[subset] if r.unscored is None]
             vals = [r.scores.get(metric, 0.0) if r.error is None else 0.0 for r in scored]
             weights = [r.weights.get(metric, 1.0) for r in scored]
-            value = agg(vals, weights, seed=seed)
+            value = agg(vals, weights, seed=seed, records=scored)
             cat = category_of(subset) if category_of else "default"
             cats[cat].append(SubsetScore(name=subset, num=len(vals), **_figure(value)))
         categories = [CategoryScore(name=cat, subsets=subs, **_pooled(subs)) for cat, subs in cats.items()]
@@ -169,7 +170,7 @@ def build_report(
                 name=metric if metric.startswith("pass@") else f"mean_{metric}",
                 macro_score=_mean([s.score for s in all_subsets]),
                 categories=categories,
-                aggregation=aggregation,
+                aggregation=how,
                 **_pooled(all_subsets),
             )
         )

@@ -82,8 +82,11 @@ class Metric(Protocol):
     """Aggregates per-sample values (with weights; 1 when absent) into a `MetricValue`.
 
     `seed` makes resampling metrics (bootstrap intervals) reproducible: same seed, same bytes.
+    `records` are the samples behind `values` (`SampleRecord`s, same order), for metrics that need
+    more than one number a sample — a Bradley-Terry fit over the judge's games, a length-controlled
+    win rate over answer lengths. Most metrics ignore them (accept `**_`).
     """
 
     def __call__(
-        self, values: Sequence[float], weights: Sequence[float], *, seed: int = 0
+        self, values: Sequence[float], weights: Sequence[float], *, seed: int = 0, records: Sequence[Any] = ()
     ) -> MetricValue: ...

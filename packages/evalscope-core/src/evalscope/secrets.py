@@ -183,6 +183,6 @@ def redact_url(url: str) -> str:
     return redact_shapes(redact(url))
 
 
-def environment_secrets(names: Iterable[str] = ("OPENAI_API_KEY",)) -> list[str]:
+def environment_secrets(names: Iterable[str] = ("OPENAI_API_KEY", "MODELSCOPE_SDK_TOKEN")) -> list[str]:
     """Values of environment variables that hold keys the SDKs read on their own."""
     return [os.environ[n] for n in names if os.environ.get(n)]

@@ -9,7 +9,7 @@ The registry fills in `plugin` (the registering plugin's name) so canonical name
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,17 @@ class BenchmarkSpec(_Spec):
     )
     aggregation: str = Field(
         default="mean", description="The metric (`evalscope list metrics`) aggregating each value."
+    )
+    aggregations: dict[str, str] = Field(
+        default_factory=dict, description="Per-value metric overriding `aggregation` (e.g. a win rate's)."
+    )
+    scoring_policy: Literal["rule_default", "judge_default", "judge_only"] = Field(
+        default="rule_default",
+        description="rule_default: a rule scores it (a judge when asked); judge_default: the judge by "
+        "default; judge_only: only a judge can score it (see judge.strategy).",
+    )
+    judge_scorer: str | None = Field(
+        default=None, description="The scorer used when a judge scores it (default: the generic llm_judge)."
     )
     version: str = Field(
         description="Bumped whenever prompts, splits or scoring change; recorded in reports."

@@ -1,6 +1,8 @@
 """The terminal table EvalScope users know (Model, Dataset, Metric, Category, Subset, Num, Score).
 
-Drawn by hand in the 'grid' style of the seed README so the core needs no tabulate/pandas.
+Drawn by hand in the 'grid' style of the seed README so the core needs no tabulate/pandas. One column
+more than EvalScope's: the standard error of each score (`± Stderr`, as lm-evaluation-harness
+prints it), so a 0.02 difference between two models is read against its noise.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from collections.abc import Sequence
 
 from evalscope.report import Report
 
-HEADERS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score")
+HEADERS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "± Stderr")
 
 
 def report_rows(reports: Sequence[Report]) -> list[tuple[str, ...]]:
@@ -29,6 +31,7 @@ def report_rows(reports: Sequence[Report]) -> list[tuple[str, ...]]:
                             sub.name,
                             str(sub.num),
                             _fmt(sub.score),
+                            _fmt(sub.stderr),
                         )
                     )
             if n_subsets > 1:
@@ -41,6 +44,7 @@ def report_rows(reports: Sequence[Report]) -> list[tuple[str, ...]]:
                         "OVERALL",
                         str(metric.num),
                         _fmt(metric.score),
+                        _fmt(metric.stderr),
                     )
                 )
     return rows
@@ -49,7 +53,7 @@ def report_rows(reports: Sequence[Report]) -> list[tuple[str, ...]]:
 def render_table(reports: Sequence[Report]) -> str:
     rows = report_rows(reports)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
-    numeric = {5, 6}
+    numeric = {5, 6, 7}
 
     def line(ch: str) -> str:
         return "+" + "+".join(ch * (w + 2) for w in widths) + "+"
@@ -68,5 +72,7 @@ def render_table(reports: Sequence[Report]) -> str:
     return "\n".join(parts)
 
 
-def _fmt(score: float) -> str:
+def _fmt(score: float | None) -> str:
+    if score is None:
+        return "-"
     return "nan" if score != score else f"{score:.4f}"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from evalscope.datasets import DatasetLoader, DataSource
 from evalscope.hookspecs import hookimpl
-from evalscope.specs import BackendSpec, BenchmarkSpec, ModelSpec, ScorerSpec
+from evalscope.specs import BackendSpec, BenchmarkSpec, MetricSpec, ModelSpec, ScorerSpec
 
 if TYPE_CHECKING:
     from evalscope.config import TaskConfig
@@ -108,11 +108,36 @@ def evalscope_register_scorers() -> list[ScorerSpec]:
             description="IFEval: prompt- and instruction-level accuracy, strict and loose.",
         ),
         ScorerSpec(
+            name="llm_judge",
+            impl="evalscope_native.judge.scorers:generic_judge",
+            values=("acc",),
+            kind="model",
+            description="LLM judge: EvalScope's reference-guided grading (A/B) or 0-1 rating (judge.contract).",
+        ),
+        *_judge_scorers(),
+        ScorerSpec(
             name="code_execution",
             impl=f"{scorers}:code_execution",
             values=("acc",),
             kind="execution",
             description="Runs the extracted program and its tests in the bubblewrap sandbox: 1 if all pass.",
+        ),
+    ]
+
+
+@hookimpl
+def evalscope_register_metrics() -> list[MetricSpec]:
+    return [
+        MetricSpec(
+            name="bradley_terry",
+            impl="evalscope_native.judge.stats:bradley_terry",
+            description="Win rate against the baseline from the judge's games (Arena-Hard's counting), "
+            "with a seeded bootstrap interval.",
+        ),
+        MetricSpec(
+            name="length_controlled",
+            impl="evalscope_native.judge.stats:length_controlled",
+            description="AlpacaEval 2-style length-controlled win rate: the preference at equal answer length.",
         ),
     ]
 
@@ -133,3 +158,22 @@ def evalscope_resolve_dataset_loader(source: DataSource) -> DatasetLoader | None
     from evalscope_native.data.loader import pick_loader
 
     return pick_loader(source)
+
+
+def _judge_scorers() -> list[ScorerSpec]:
+    builtin = "evalscope_native.judge.builtin"
+    return [
+        ScorerSpec(name="simple_qa_grader", impl=f"{builtin}:simple_qa_grader", kind="model",
+                   values=("is_correct", "is_incorrect", "is_not_attempted"),
+                   description="SimpleQA's grader: correct / incorrect / not attempted against the gold target."),
+        ScorerSpec(name="chinese_simpleqa_grader", impl=f"{builtin}:chinese_simpleqa_grader", kind="model",
+                   values=("is_correct", "is_incorrect", "is_not_attempted"),
+                   description="Chinese SimpleQA's grader (its own prompt and system prompt)."),
+        ScorerSpec(name="aime_equivalence", impl=f"{builtin}:aime_equivalence", kind="model", values=("acc",),
+                   description="AIME's judge: is the reply equivalent to the answer (Yes/No); for llm_recall."),
+        ScorerSpec(name="arena_hard_battle", impl=f"{builtin}:arena_hard_battle", kind="model", values=("win_rate",),
+                   description="Arena-Hard's pairwise verdict (A>>B ... B>>A) against the baseline, both orders."),
+        ScorerSpec(name="alpaca_eval_preference", impl=f"{builtin}:alpaca_eval_preference", kind="model",
+                   values=("win_rate", "lc_win_rate"),
+                   description="AlpacaEval 2.0's preference (m/M) between the output and the reference."),
+    ]  # fmt: skip

@@ -104,6 +104,20 @@ def command(
     reporters: list[str] | None = typer.Option(
         None, "--reporters", help="Reporters to run (default: table)."
     ),
+    judge: str | None = typer.Option(
+        None, "--judge", help="LLM judge as JSON: strategy, models, contract, repeats, position_swap, ..."
+    ),
+    judge_strategy: str | None = typer.Option(
+        None, "--judge-strategy", help="auto | rule | llm | llm_recall (EvalScope 1.x)."
+    ),
+    judge_model_args: str | None = typer.Option(
+        None,
+        "--judge-model-args",
+        help="The judge model as JSON: model_id, api_url, api_key, ... (EvalScope 1.x).",
+    ),
+    judge_worker_num: int | None = typer.Option(
+        None, "--judge-worker-num", help="Concurrent judge requests (default: --eval-batch-size)."
+    ),
 ) -> None:
     """Evaluate a model on benchmarks."""
     from evalscope.config import read_config_file, validate_config
@@ -136,6 +150,10 @@ def command(
         "debug": debug,
         "backend": backend,
         "reporters": reporters or None,
+        "judge": parse_mapping(judge, "--judge"),
+        "judge_strategy": judge_strategy,
+        "judge_model_args": parse_mapping(judge_model_args, "--judge-model-args"),
+        "judge_worker_num": judge_worker_num,
     }
     if eval_config is not None:
         given["eval_config"] = (
@@ -146,7 +164,9 @@ def command(
     for key, value in given.items():
         if value is None:
             continue
-        if key in ("dataset_args", "generation_config", "model_args") and isinstance(data.get(key), dict):
+        if key in ("dataset_args", "generation_config", "model_args", "judge") and isinstance(
+            data.get(key), dict
+        ):
             # flags refine the file's settings instead of replacing the whole mapping
             merged = dict(data[key])
             for sub, sub_value in value.items():

@@ -7,6 +7,7 @@ from evalscope.specs import BenchmarkSpec
 from evalscope_native.benchmarks import (
     catalog_code,
     catalog_ifeval,
+    catalog_judged,
     catalog_knowledge,
     catalog_math,
     catalog_openqa,
@@ -22,6 +23,7 @@ FAMILIES = (
     catalog_ifeval,
     catalog_openqa,
     catalog_code,
+    catalog_judged,
 )
 
 

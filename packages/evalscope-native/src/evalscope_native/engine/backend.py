@@ -33,6 +33,17 @@ from evalscope_native.engine.scoring import score_async, score_sync
 log = logging.getLogger("evalscope.native")
 
 
+async def _check_services(model: Model, panel: Any) -> None:
+    """The model service and every judge service, each checked once (`ChecksConnection`)."""
+    if isinstance(model, ChecksConnection):
+        await model.check_connection()
+    if panel is not None:
+        try:
+            await panel.check_connection()
+        except EvalScopeError as exc:
+            raise type(exc)(f"judge: {exc.message}", exc.hint) from None
+
+
 class ServiceFailedError(EvalScopeError):
     """The circuit breaker stopped the run: the service kept failing the same way (exit code 1)."""
 
@@ -58,9 +69,9 @@ class NativeBackend:
         for bench in plan.benchmarks:
             for item in bench.items:
                 item.key = cache_key(identity, item.request)
-        if config.test_connection and not config.rerun_review and isinstance(model, ChecksConnection):
+        if config.test_connection and not config.rerun_review:
             # Before any output: a dead URL must cost a second and an exit code 2, not a folder of failures.
-            asyncio.run(model.check_connection())
+            asyncio.run(_check_services(model, plan.judge_panel))
         return Prepared(plan, model, CircuitBreaker(config.retry.max_consecutive_failures))
 
     def run(self, prepared: Prepared, run: RunInfo) -> list[Report]:
@@ -73,6 +84,8 @@ class NativeBackend:
                 reports.append(await self._run_benchmark(prepared, bench, run))
         finally:
             await prepared.model.aclose()
+            if prepared.plan.judge_panel is not None:
+                await prepared.plan.judge_panel.aclose()
         return reports
 
     async def _run_benchmark(self, prepared: Prepared, bench: BenchmarkPlan, run: RunInfo) -> Report:
@@ -141,6 +154,11 @@ class NativeBackend:
             cache.close()
             scorer.shutdown(wait=False)
         ordered = [records[it.index] for it in bench.items]
+        extra = bench.adapter.report_extra()
+        if prepared.plan.judge_panel is not None and any("judge" in r.metadata for r in ordered):
+            from evalscope_native.judge.stats import judge_report
+
+            extra = {**extra, "judge": judge_report(ordered, bench.values[0], prepared.plan.judge_panel)}
         atomic_write_text(run.reviews_path(name), "".join(r.model_dump_json() + "\n" for r in ordered))
         report = build_report(
             ordered,
@@ -154,9 +172,10 @@ class NativeBackend:
             subset_order=bench.subsets,
             backend=run.backend,
             config=config.public_dump(),
-            extra=bench.adapter.report_extra(),
+            extra=extra,
             aggregate=bench.aggregate,
             aggregation=bench.aggregation,
+            aggregates=bench.aggregates,
             seed=config.seed or 0,
         )
         log.info(

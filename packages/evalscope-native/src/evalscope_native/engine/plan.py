@@ -6,7 +6,6 @@ prompt and computes every cache key. Nothing is written and no model is called.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import random
@@ -20,8 +19,10 @@ from evalscope.config import TaskConfig
 from evalscope.contracts import GenerateRequest, Sample
 from evalscope.datasets import DataSource, LoadedSplit, resolve_loader
 from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, EvalScopeError, closest
-from evalscope.scoring import Metric, Scorer
+from evalscope.scoring import Metric
 from evalscope.specs import BenchmarkSpec, ModelSpec
+
+from evalscope_native.engine.scorer_plan import BoundScorer, Judging, build_scorers
 
 log = logging.getLogger("evalscope.native")
 
@@ -35,24 +36,17 @@ class Item:
 
 
 @dataclass
-class BoundScorer:
-    """A scorer built for one benchmark, and the reported values it is responsible for."""
-
-    scorer: Scorer
-    names: list[str]
-    is_async: bool
-
-
-@dataclass
 class BenchmarkPlan:
     spec: BenchmarkSpec
     adapter: Benchmark
     subsets: list[str]
     items: list[Item]
     scorers: list[BoundScorer]
+    values: list[str] = field(default_factory=list)
     report_metrics: list[str] = field(default_factory=list)
     aggregate: Metric | None = None
     aggregation: str = "mean"
+    aggregates: dict[str, tuple[str, Metric]] = field(default_factory=dict)  # per value, when it differs
 
 
 @dataclass
@@ -60,6 +54,7 @@ class Plan:
     config: TaskConfig
     model_spec: ModelSpec
     benchmarks: list[BenchmarkPlan] = field(default_factory=list)
+    judge_panel: Any = None  # the run's JudgePanel when a benchmark is judged (closed after the run)
 
 
 def resolve_model_spec(config: TaskConfig) -> ModelSpec:
@@ -99,6 +94,7 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
             "No benchmark given.", hint="pass --datasets gsm8k arc (see `evalscope list benchmarks`)"
         )
     plan = Plan(config=config, model_spec=resolve_model_spec(config))
+    judging = Judging(config)
     specs = {name: registry.benchmarks().resolve(name) for name in config.datasets}
     _check_dataset_args_keys(config, list(specs.values()))
     for name in config.datasets:
@@ -108,13 +104,14 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
         adapter: Benchmark = adapter_cls(spec, args)
         adapter.seed = config.seed
         adapter.data_dir = config.resolved_data_dir()
-        scorers = build_scorers(adapter)
+        scorers = build_scorers(adapter, judging)
+        values = [n for b in scorers for n in b.names]
         aggregation = registry.metrics().resolve(adapter.aggregation)
         subsets = adapter.subsets()
         items: list[Item] = []
         for subset in subsets:
             items += _subset_items(config, adapter, subset, start=len(items))
-        report_metrics = list(adapter.metrics) + passk_names(config.generation_config.n)
+        report_metrics = values + passk_names(config.generation_config.n)
         plan.benchmarks.append(
             BenchmarkPlan(
                 spec,
@@ -122,49 +119,19 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
                 subsets,
                 items,
                 scorers,
+                values,
                 report_metrics,
                 aggregate=registry.load_impl(aggregation),
                 aggregation=aggregation.name,
+                aggregates={
+                    value: (name, registry.load_impl(registry.metrics().resolve(name)))
+                    for value, name in spec.aggregations.items()
+                    if value in values and not adapter.args.aggregation
+                },
             )
         )
+    plan.judge_panel = judging.panel
     return plan
-
-
-def build_scorers(adapter: Benchmark) -> list[BoundScorer]:
-    """The scorers that produce the benchmark's reported values (`adapter.metrics`).
-
-    The benchmark's own scorer (`adapter.scorer`) produces the values it declares; a one-value
-    scorer also answers to a renamed value. A reported name it does not produce but that names a
-    registered scorer (`metric_list: ["acc", "math_verify"]`) brings that scorer in. Anything else
-    fails here, before any request, with the names that would work.
-    """
-    scorers = registry.scorers()
-    own = scorers.resolve(adapter.scorer)
-    groups: dict[str, list[str]] = {own.canonical_name: []}
-    specs = {own.canonical_name: own}
-    for name in adapter.metrics:
-        if name in own.values or (len(own.values) <= 1 and name not in scorers):
-            groups[own.canonical_name].append(name)
-            continue
-        if name not in scorers:
-            raise ConfigError(
-                f"{adapter.name}: no scorer produces the value {name!r}; its scorer {own.name!r} gives "
-                f"{', '.join(own.values)}.",
-                hint="name one of those in metric_list, or a scorer from `evalscope list scorers`",
-            )
-        other = scorers.resolve(name)
-        specs[other.canonical_name] = other
-        groups.setdefault(other.canonical_name, []).append(name)
-    bound = []
-    for canonical, names in groups.items():
-        if not names:
-            continue
-        factory = registry.load_impl(specs[canonical])
-        scorer = factory(adapter, **(adapter.scorer_kwargs if canonical == own.canonical_name else {}))
-        if list(scorer.values) != names:
-            scorer.values = names
-        bound.append(BoundScorer(scorer, names, inspect.iscoroutinefunction(type(scorer).__call__)))
-    return bound
 
 
 def _check_dataset_args_keys(config: TaskConfig, selected: list[BenchmarkSpec]) -> None:

@@ -116,13 +116,13 @@ def _finish(bench: BenchmarkPlan, pending: Pending) -> None:
         values: dict[str, float] = {}
         for score in scores:
             values |= {k: float(v) for k, v in score.values.items()}
-        per_completion.append({m: values.get(m, 0.0) for m in bench.adapter.metrics})
+        per_completion.append({m: values.get(m, 0.0) for m in bench.values})
     first = pending.scores[0]
     unscored = [s.unscored for scores in pending.scores for s in scores if s.unscored]
     rec.unscored = unscored[0] if unscored else None
     explanations = [s.explanation for s in first if s.explanation]
     rec.explanation = "\n\n".join(explanations) if explanations else None
-    rec.scores = reduce_completions(per_completion, bench.adapter.metrics)
+    rec.scores = reduce_completions(per_completion, bench.values)
     rec.weights = bench.adapter.metric_weights(pending.sample)
     for score in first:
         rec.weights |= score.weights

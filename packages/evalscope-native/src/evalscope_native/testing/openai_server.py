@@ -32,6 +32,8 @@ ECHOING the header it got ("Incorrect API key provided: Bearer sk-..."), as real
 every route), "truncated_json" (a 200 JSON body cut in half), "empty_choices" (`choices: []`),
 "null_content" (`message.content: null`), "echo_key_500" (a 500 whose message echoes the header).
 `strict_model` answers 404 "The model `x` does not exist." for any other model name, as vLLM does.
+`judge` (a mapping) makes the server a scripted *judge*: chat requests are answered by the rules of
+`testing/judge_rules.py` from the whole conversation, not from the table.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class ServerConfig:
     misbehave: str | None = None
     misbehave_after: int = 0
     strict_model: bool = False
+    judge: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServerConfig:
@@ -112,6 +115,7 @@ class ServerConfig:
             misbehave=misbehave,
             misbehave_after=int(data.get("misbehave_after", 0)),
             strict_model=bool(data.get("strict_model", False)),
+            judge=dict(data.get("judge") or {}),
             model=str(data.get("model", "scripted")),
             default_reply=str(data.get("default_reply", "I don't know.")),
             entries=entries,
@@ -362,7 +366,8 @@ class _App:
             writer.write(_head(200, page, keep) + _HTML_PAGE)
             return keep
         auth = headers.get("authorization", "")
-        if self.config.api_key is not None and auth != f"Bearer {self.config.api_key}":
+        testing_route = target.startswith("/stats")  # the test's own counters need no key
+        if self.config.api_key is not None and auth != f"Bearer {self.config.api_key}" and not testing_route:
             msg = f"Incorrect API key provided: {auth or '(none)'}. You can find your API key at https://example.invalid."
             writer.write(self._json(401, _error_body(msg, "invalid_request_error", "invalid_api_key"), keep))
             return keep
@@ -451,7 +456,12 @@ class _App:
             writer.write(self._json(500, _error_body(msg, "server_error", "upstream"), keep))
             return keep
         n = max(1, int(req.get("n") or 1))
-        replies = [self._reply(p) for p in prompts for _ in range(n)]
+        if chat and self.config.judge:
+            from evalscope_native.testing.judge_rules import judge_reply
+
+            replies = [judge_reply(messages, self.config.judge)] * n
+        else:
+            replies = [self._reply(p) for p in prompts for _ in range(n)]
         completion_tokens = sum(_words(r) for r in replies)
         usage = {
             "prompt_tokens": prompt_tokens,
