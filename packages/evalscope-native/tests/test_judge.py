@@ -156,3 +156,51 @@ def test_a_judged_benchmark_needs_a_judge_and_a_strategy_it_supports(tmp_path: P
         with pytest.raises(ConfigError, match="has no rule-based scoring"):
             run_task(_task(model, "simple_qa", data, tmp_path / "out", {"judge_strategy": "rule"}))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_sigkill_while_judging_then_the_same_command_asks_no_verdict_twice(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from native_helpers import evalscope_cmd
+
+    n = 60
+    data, entries, _ = jh.simple_qa(tmp_path / "data", n)
+    with (
+        ScriptedServer({"model": "scripted", "entries": entries}) as model,
+        ScriptedServer({"model": "judge", "judge": {"seed": 1}, "delay_s": 0.05}) as judge,
+    ):
+        command = evalscope_cmd(
+            "eval", "--model", "scripted", "--api-url", model.base_url, "--datasets", "simple_qa",
+            "--dataset-args", json.dumps({"simple_qa": {"dataset_id": str(data)}}), "--work-dir", str(tmp_path / "out"),
+            "--judge-model-args", json.dumps(jh.judge_model_args(judge.base_url)), "--judge-worker-num", "4",
+        )  # fmt: skip
+        verdicts = Path(cli_env["EVALSCOPE_CACHE_DIR"]) / "judge"
+        proc = subprocess.Popen(command, env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def cached() -> int:
+            files = list(verdicts.glob("*.jsonl"))
+            return files[0].read_bytes().count(b"\n") if files else 0
+
+        deadline = time.monotonic() + 120
+        while cached() < n // 3 and time.monotonic() < deadline:
+            assert proc.poll() is None, "the run ended before it could be killed"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kept = cached()
+        first = judge.stats()["requests"]
+        assert n // 3 <= kept < n
+        judge.reset_stats()
+        res = subprocess.run(command, env=cli_env, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        second = judge.stats()["requests"]
+    assert second == n - kept, "every verdict written before the kill is reused"
+    assert first + second <= n + 4, (
+        "only the verdicts in flight at the kill (≤ the judge concurrency) are asked twice"
+    )
+    assert "mean_is_correct" in res.stdout

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evalscope.config import DatasetArgs
+from evalscope.config import DatasetArgs, GenerationConfig
 from evalscope.contracts import ChatMessage, Sample
 from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
@@ -30,6 +30,8 @@ class Benchmark:
     prompt_template: str = "{question}"
     #: the template used when few-shot examples are present; `{fewshot}` holds them
     few_shot_prompt_template: str | None = None
+    #: the engine asks `next_turn` after each answer (MT-Bench: a second question builds on the first)
+    multi_turn: bool = False
 
     def __init__(self, spec: BenchmarkSpec, args: DatasetArgs | None = None, seed: int | None = None) -> None:
         self.spec = spec
@@ -130,6 +132,20 @@ class Benchmark:
         if fewshot and self.few_shot_prompt_template:
             return self.few_shot_prompt_template.format(question=sample.input, fewshot=fewshot)
         return self.prompt_template.format(question=sample.input)
+
+    def generation(self, sample: Sample, base: GenerationConfig) -> GenerationConfig:
+        """The sampling settings of this sample's request (default: the run's). MT-Bench sets its
+        per-category temperature here."""
+        return base
+
+    def next_turn(self, sample: Sample, conversation: list[ChatMessage]) -> list[ChatMessage] | None:
+        """Multi-turn benchmarks: the next request's messages after the model's last answer (the
+        conversation ends with it), or None when the sample is complete."""
+        return None
+
+    def turn_generation(self, sample: Sample, previous: GenerationConfig) -> GenerationConfig:
+        """The sampling settings of a follow-up turn (default: the same as the turn before)."""
+        return previous
 
     def build_messages(self, sample: Sample, fewshot_samples: list[Sample]) -> list[ChatMessage]:
         fewshot = "\n\n".join(self.sample_to_fewshot(s) for s in fewshot_samples) if fewshot_samples else None

@@ -48,6 +48,9 @@ class ModelOutput(BaseModel):
     usage: Usage | None = None
     model: str | None = None
     finish_reasons: list[str | None] = Field(default_factory=list)
+    turns: list[str] = Field(
+        default_factory=list, description="Multi-turn samples: the answer of every turn, in order."
+    )
 
 
 class GenerateRequest(BaseModel):

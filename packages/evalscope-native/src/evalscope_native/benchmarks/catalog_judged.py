@@ -1,4 +1,4 @@
-"""Benchmarks scored by an LLM judge: simple_qa, chinese_simpleqa, alpaca_eval, arena_hard.
+"""Benchmarks scored by an LLM judge: simple_qa, chinese_simpleqa, alpaca_eval, arena_hard, mt_bench.
 
 `scoring_policy="judge_only"`: no rule can score them, so `judge.strategy` auto or llm with a judge
 model is required (`engine/scorer_plan.py`). Prompts, fields and per-sample values as EvalScope 1.14.1.
@@ -84,5 +84,43 @@ def specs() -> list[BenchmarkSpec]:
             version="1.0.0",
             paper_url="https://arxiv.org/abs/2406.11939",
             sample_counts={"default": 500},
+        ),
+        BenchmarkSpec(
+            name="mt_bench",
+            pretty_name="MT-Bench",
+            impl="evalscope_native.benchmarks.mt_bench:MTBench",
+            description="80 two-turn questions in 8 categories; a judge rates each turn 1-10 "
+            "(reference-guided for reasoning, math, coding).",
+            tags=("multi_turn", "chat", "llm_judge"),
+            dataset_id="HuggingFaceH4/mt_bench_prompts",
+            subsets=(
+                "writing",
+                "roleplay",
+                "reasoning",
+                "math",
+                "coding",
+                "extraction",
+                "stem",
+                "humanities",
+            ),
+            eval_split="train",
+            metrics=("judge_score", "first_turn_judge_score", "second_turn_judge_score"),
+            scoring_policy="judge_only",
+            judge_scorer="mt_bench_rating",
+            version="1.0.0",
+            paper_url="https://arxiv.org/abs/2306.05685",
+            sample_counts={
+                c: 10
+                for c in (
+                    "writing",
+                    "roleplay",
+                    "reasoning",
+                    "math",
+                    "coding",
+                    "extraction",
+                    "stem",
+                    "humanities",
+                )
+            },  # fmt: skip
         ),
     ]

@@ -91,12 +91,17 @@ class GeneralQA(Benchmark):
             if system:
                 messages.insert(0, {"role": "system", "content": system})
         users = [m["content"] for m in messages if m["role"] == "user"]
+        metadata: dict[str, Any] = {"messages": messages}
+        if record.get("human_label") not in (None, ""):
+            # A person's grade of the answer (1 right / 0 wrong, or a score): judged runs report how often
+            # the judge agrees with it (docs/judge.md).
+            metadata["human_label"] = record["human_label"]
         return Sample(
             id=f"{subset}/{index}",
             input=users[-1] if users else messages[-1]["content"],
             target=_text(record, "answer", "response") or "",
             subset=subset,
-            metadata={"messages": messages},
+            metadata=metadata,
         )
 
     def build_messages(self, sample: Sample, fewshot_samples: list[Sample]) -> list[ChatMessage]:

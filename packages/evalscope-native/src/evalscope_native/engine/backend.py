@@ -18,13 +18,14 @@ from typing import Any
 
 from evalscope import registry
 from evalscope.config import TaskConfig
-from evalscope.contracts import ChecksConnection, Model
+from evalscope.contracts import ChecksConnection, GenerateRequest, Model
 from evalscope.errors import ConfigError, EvalScopeError
 from evalscope.report import Report, SampleRecord, build_report
 from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
 
 from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
+from evalscope_native.engine.conversation import converse
 from evalscope_native.engine.plan import BenchmarkPlan, Item, Plan, build_plan
 from evalscope_native.engine.progress import progress_bar
 from evalscope_native.engine.retry import Outcome, call_with_retry
@@ -97,7 +98,9 @@ class NativeBackend:
             max_workers=max(1, bench.adapter.scoring_workers), thread_name_prefix="evalscope-score"
         )
         try:
-            todo = [it for it in bench.items if cache.get(it.key) is None]
+            # A multi-turn sample is done when its last turn is: each turn is looked up as it is built.
+            multi = bench.adapter.multi_turn
+            todo = list(bench.items) if multi else [it for it in bench.items if cache.get(it.key) is None]
             cached = len(bench.items) - len(todo)
             log.info(
                 "%s (v%s): %d samples in %d subset(s), %d to request",
@@ -138,16 +141,18 @@ class NativeBackend:
                 def done(item: Item, outcome: Outcome) -> None:
                     scoring.append(loop.create_task(score(item, outcome)))
 
-                for it in bench.items:
+                for it in [] if multi else bench.items:
                     out = cache.get(it.key)
                     if out is not None:
                         scoring.append(loop.create_task(score(it, Outcome(out, 0), fresh=False)))
-                if config.rerun_review:
+                if config.rerun_review and not multi:
                     missing = Outcome(None, 0, "no cached prediction to re-review (--rerun-review)")
                     scoring += [loop.create_task(score(it, missing, fresh=False)) for it in todo]
                     todo = []
 
-                await self._execute(prepared.model, config, todo, cache, done, prepared.breaker)
+                await self._execute(
+                    prepared.model, config, todo, cache, done, prepared.breaker, bench.adapter
+                )
                 await asyncio.gather(*scoring)  # re-raises a scorer's exception: a bug must not pass silently
                 self._after_breaker(prepared.breaker, config, name, records, len(bench.items))
         finally:
@@ -226,6 +231,7 @@ class NativeBackend:
         cache: PredictionCache,
         done: Any,
         breaker: CircuitBreaker | None = None,
+        adapter: Any = None,
     ) -> None:
         """Send `todo` with `eval_batch_size` workers; `done(item, outcome)` for each, on the loop.
 
@@ -263,23 +269,28 @@ class NativeBackend:
                     continue
                 fut: asyncio.Future[Outcome] = loop.create_future()
                 inflight[item.key] = fut
-                outcome = await call_with_retry(
-                    functools.partial(model.generate, item.request),
-                    config.retry,
-                    timeout,
-                    rng,
-                    label=item.sample.id,
-                    breaker=breaker,
-                )
-                if outcome.output is not None:
-                    cache.put(
-                        item.key, outcome.output, {"attempts": outcome.attempts, "sample": item.sample.id}
-                    )
+
+                def send(request: GenerateRequest, label: str = item.sample.id) -> Any:
+                    call = functools.partial(model.generate, request)
+                    return call_with_retry(call, config.retry, timeout, rng, label=label, breaker=breaker)
+
+                if adapter is not None and adapter.multi_turn:
+                    outcome = await converse(
+                        adapter, item, send, cache, functools.partial(cache_key, identity),
+                        cache_only=config.rerun_review,
+                    )  # fmt: skip
+                else:
+                    outcome = await send(item.request)
+                    if outcome.output is not None:
+                        cache.put(
+                            item.key, outcome.output, {"attempts": outcome.attempts, "sample": item.sample.id}
+                        )
                 fut.set_result(outcome)
                 # Scoring and bookkeeping run on a later loop turn, after this worker has sent its next
                 # request: when a wave of answers arrives together, no request waits for another's scoring.
                 loop.call_soon(done, item, outcome)
 
+        identity = model.identity()
         loop = asyncio.get_running_loop()
         n = min(config.eval_batch_size, len(todo))
         await asyncio.gather(*(worker() for _ in range(n)))

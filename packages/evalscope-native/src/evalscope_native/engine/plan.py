@@ -206,9 +206,8 @@ def _subset_items(config: TaskConfig, adapter: Benchmark, subset: str, start: in
     items = []
     for offset, sample in enumerate(samples):
         messages = adapter.build_messages(sample, fewshot)
-        items.append(
-            Item(start + offset, sample, GenerateRequest(messages=messages, config=config.generation_config))
-        )
+        generation = adapter.generation(sample, config.generation_config)
+        items.append(Item(start + offset, sample, GenerateRequest(messages=messages, config=generation)))
     return items
 
 

@@ -73,6 +73,9 @@ def score_sync(bench: BenchmarkPlan, item: Item, outcome: Outcome) -> Pending:
     rec.predictions = list(output.completions)
     rec.prediction = output.completions[0] if output.completions else ""
     rec.reasoning = thoughts[0]
+    if output.turns:  # a multi-turn sample: its scorer (MT-Bench's judge) grades every turn's answer
+        sample = sample.model_copy(update={"metadata": {**sample.metadata, "answers": list(output.turns)}})
+        rec.metadata = sample.metadata
     extracted = [bench.adapter.extract_answer(a, sample) for a in answers]
     rec.extracted = extracted[0]
     pending = Pending(rec, sample, answers, extracted)

@@ -40,3 +40,30 @@ ARENA_HARD_GRADER = "<|User Prompt|>\n{question}\n\n<|The Start of Assistant A's
 
 # evalscope.benchmarks.aime.aime_adapter.JUDGE_PROMPT
 AIME_EQUIVALENCE = '\nLook at the following two expressions (answers to a math problem) and judge whether they are equivalent. Only perform trivial simplifications\n\nExamples:\n\n    Expression 1: $2x+3$\n    Expression 2: $3+2x$\n\nYes\n\n    Expression 1: 3/2\n    Expression 2: 1.5\n\nYes\n\n    Expression 1: $x^2+2x+1$\n    Expression 2: $y^2+2y+1$\n\nNo\n\n    Expression 1: $x^2+2x+1$\n    Expression 2: $(x+1)^2$\n\nYes\n\n    Expression 1: 3245/5\n    Expression 2: 649\n\nNo\n(these are actually equal, don\'t mark them equivalent if you need to do nontrivial simplifications)\n\n    Expression 1: 2/(-3)\n    Expression 2: -2/3\n\nYes\n(trivial simplifications are allowed)\n\n    Expression 1: 72 degrees\n    Expression 2: 72\n\nYes\n(give benefit of the doubt to units)\n\n    Expression 1: 64\n    Expression 2: 64 square feet\n\nYes\n(give benefit of the doubt to units)\n\n---\n\nYOUR TASK\n\n\nRespond with only "Yes" or "No" (without quotes). Do not include a rationale.\n\n    Expression 1: {expression1}\n    Expression 2: {expression2}\n\n'
+
+# evalscope.benchmarks.mt_bench.mt_bench_adapter: _first_turn_prompt / _second_turn_prompt
+MT_BENCH_SYSTEM = "You are a helpful assistant."
+MT_BENCH_FIRST = (
+    "Please act as an impartial judge and evaluate the quality of the response provided by an AI assistant to "
+    "the user question displayed below. Your evaluation should consider factors such as the helpfulness, "
+    "relevance, accuracy, depth, creativity, and level of detail of the response."
+)
+MT_BENCH_FIRST_REFERENCE = (
+    "Please act as an impartial judge and evaluate the quality of the response provided by an AI assistant "
+    "to the user question displayed below. Your evaluation should consider correctness and helpfulness. "
+    "You will be given a reference answer and the assistant's answer. Begin by comparing the assistant's "
+    "answer with the reference answer and identify any mistakes."
+)
+MT_BENCH_SECOND = (
+    "Please act as an impartial judge and evaluate the quality of the response provided by an AI assistant to "
+    "the user question displayed below. Your evaluation should consider factors such as the helpfulness, "
+    "relevance, accuracy, depth, creativity, and level of detail of the response. You should focus on the "
+    "assistant's answer to the second user question. Begin your evaluation by providing a short explanation. "
+    "Be as objective as possible."
+)
+MT_BENCH_SECOND_REFERENCE = (
+    "Please act as an impartial judge and evaluate the quality of the response provided by an AI assistant "
+    "to the user question. Your evaluation should consider correctness and helpfulness. You will be given "
+    "a reference answer and the assistant's answer. You should focus on the assistant's answer to the "
+    "second question. Begin by comparing the assistant's answer with the reference answer and identify any mistakes."
+)

@@ -33,6 +33,7 @@ __all__ = [
     "JudgeContext",
     "LabelJudge",
     "PairwiseJudge",
+    "PanelScorer",
     "RatingJudge",
     "RecallScorer",
     "generic_judge",
@@ -63,7 +64,7 @@ def _reference(sample: Sample) -> str:
     return sample.target if isinstance(sample.target, str) else (sample.target[0] if sample.target else "")
 
 
-class _PanelScorer:
+class PanelScorer:
     """Shared by the judge modes: ask the panel, map verdicts to values, combine, explain."""
 
     values: Sequence[str]
@@ -132,7 +133,7 @@ class _PanelScorer:
         )
 
 
-class LabelJudge(_PanelScorer):
+class LabelJudge(PanelScorer):
     """A label verdict mapped to values (`mapping[label]`), optionally with a system prompt."""
 
     def __init__(
@@ -162,7 +163,7 @@ class LabelJudge(_PanelScorer):
         return dict(self.mapping[parsed["verdict"]])
 
 
-class RatingJudge(_PanelScorer):
+class RatingJudge(PanelScorer):
     """A numeric rating within [low, high] reported as `name` (the generic 0-1 judge)."""
 
     def __init__(
@@ -198,7 +199,7 @@ _OUTCOME_SCORE = {("win", "strong"): 1.0, ("win", "weak"): 0.75, ("tie", "weak")
                   ("loss", "weak"): 0.25, ("loss", "strong"): 0.0}  # fmt: skip
 
 
-class PairwiseJudge(_PanelScorer):
+class PairwiseJudge(PanelScorer):
     """The answer against a baseline answer (the sample's target), in one or both orders.
 
     `outcome(label, candidate_first)` says what a verdict means for the candidate: (result, strength)
@@ -309,7 +310,7 @@ class RecallScorer:
     rule's verdict in place (noted in the record), so a sample is never excluded for that.
     """
 
-    def __init__(self, rule: Any, judge: _PanelScorer, judge_value: str = "acc") -> None:
+    def __init__(self, rule: Any, judge: PanelScorer, judge_value: str = "acc") -> None:
         self.rule, self.judge, self.judge_value = rule, judge, judge_value
         self.values: Sequence[str] = list(rule.values)
 
@@ -344,7 +345,7 @@ def _generic_fill(template: str, benchmark: Any) -> Any:
     return fill
 
 
-def generic_judge(benchmark: Any, judge: JudgeContext) -> _PanelScorer:
+def generic_judge(benchmark: Any, judge: JudgeContext) -> PanelScorer:
     """The judge of benchmarks without their own: EvalScope's default grading or rating contract."""
     contract = judge.panel.config.contract
     if contract.score_type == "numeric":
