@@ -100,6 +100,7 @@ def test_alpaca_eval_reports_a_length_controlled_win_rate(tmp_path: Path) -> Non
         )["alpaca_eval"]
     assert report.score("win_rate") == pytest.approx(0.5)
     lc = report.metrics[1]
+    assert lc.score == lc.score  # a number, even when length separates wins from losses completely
     assert lc.name == "mean_lc_win_rate" and lc.aggregation == "length_controlled"
     # Every win is also a long answer: at equal length the model is estimated to win far less often.
     assert lc.score < 0.35 and lc.ci_low is not None and lc.ci_high is not None
@@ -193,3 +194,99 @@ def test_cli_judge_flags_typos_and_keys(tmp_path: Path, cli_env: dict[str, str])
     for path in (tmp_path / "out").rglob("*"):
         assert not path.is_file() or key.encode() not in path.read_bytes(), path
     assert key not in good.stdout + good.stderr
+
+
+def test_chinese_simpleqa_categories_and_its_own_grader(tmp_path: Path) -> None:
+    categories = ["中华文化", "社会"]
+    rows = [{"id": f"c{i}", "question": f"第{i}个问题的答案是什么？", "answer": f"答案{i}",
+             "primary_category": categories[i % 2], "secondary_category": "测试"} for i in range(8)]  # fmt: skip
+    entries = [
+        {"contains": f"第{i}个问题", "reply": f"是答案{i}。" if i < 5 else "我不知道。"} for i in range(8)
+    ]
+    data = jh.write_rows(tmp_path / "data", "default", "train", rows)
+    with (
+        ScriptedServer({"model": "scripted", "entries": entries}) as model,
+        ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge,
+    ):
+        report = run_task(
+            {
+                "model": "scripted",
+                "api_url": model.base_url,
+                "datasets": ["chinese_simpleqa"],
+                "dataset_args": {"chinese_simpleqa": {"dataset_id": str(data), "subset_list": categories}},
+                "judge_model_args": jh.judge_model_args(judge.base_url),
+                "work_dir": str(tmp_path / "out"),
+            }  # fmt: skip
+        )["chinese_simpleqa"]
+    subsets = {s.name: s.num for s in report.metrics[0].categories[0].subsets}
+    assert subsets == {"中华文化": 4, "社会": 4}
+    assert report.score("is_correct") == pytest.approx(5 / 8)
+    assert report.score("is_not_attempted") == pytest.approx(3 / 8)
+    sent = _reviews(tmp_path / "out", "chinese_simpleqa")[0]["metadata"]["judge"]["attempts"][0]
+    assert sent["parsed"]["verdict"] == "A"
+
+
+def test_aime_llm_recall_uses_its_equivalence_judge(tmp_path: Path) -> None:
+    rows = [{"problem": f"Compute problem {i}.", "answer": str(100 + i)} for i in range(6)]
+    # boxed right for 3; right in the prose but a wrong number boxed for 2 (the rule reads the box, the
+    # equivalence judge the whole reply); wrong for 1
+    replies = [f"\\boxed{{{100 + i}}}" if i < 3 else f"Final: {100 + i} (boxed wrong: \\boxed{{7}})" if i < 5
+               else "\\boxed{7}" for i in range(6)]  # fmt: skip
+    entries = [{"contains": f"problem {i}.", "reply": r} for i, r in enumerate(replies)]
+    data = jh.write_rows(tmp_path / "data", "default", "test", rows)
+    with (
+        ScriptedServer({"model": "scripted", "entries": entries}) as model,
+        ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge,
+    ):
+        report = run_task(
+            {
+                "model": "scripted",
+                "api_url": model.base_url,
+                "datasets": ["aime24"],
+                "dataset_args": {"aime24": {"dataset_id": str(data)}},
+                "judge_strategy": "llm_recall",
+                "judge_model_args": jh.judge_model_args(judge.base_url),
+                "work_dir": str(tmp_path / "out"),
+            }  # fmt: skip
+        )["aime24"]
+        asked = judge.stats()["requests"]
+    rows_out = _reviews(tmp_path / "out", "aime24")
+    judged = [r for r in rows_out if "judge" in r["metadata"]]
+    assert asked == len(judged) == 3  # only the three the integer-only rule marked wrong
+    assert {r["metadata"]["judge"]["attempts"][0]["parsed"]["verdict"] for r in judged} == {"Yes", "No"}
+    assert report.score() == pytest.approx(5 / 6)  # the two unboxed right answers recalled, the wrong one not
+
+
+def test_arena_hard_and_alpaca_eval_read_the_real_data(tmp_path: Path, data_dir: Path) -> None:
+    arena = _rows(data_dir / "arena_hard" / "default" / "test.jsonl")[:12]
+    alpaca = _rows(data_dir / "alpaca_eval" / "alpaca_eval_gpt4_baseline" / "eval.jsonl")[:12]
+    entries = [{"contains": r["question"][:80], "reply": f"My answer. QUALITY:{8 if i % 3 else 2}"}
+               for i, r in enumerate(arena)]  # fmt: skip
+    entries += [{"contains": r["instruction"][:80], "reply": f"My output. QUALITY:{8 if i % 4 else 2}"}
+                for i, r in enumerate(alpaca)]  # fmt: skip
+    with (
+        ScriptedServer({"model": "scripted", "entries": entries}) as model,
+        ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge,
+    ):
+        reports = run_task(
+            {
+                "model": "scripted",
+                "api_url": model.base_url,
+                "datasets": ["arena_hard", "alpaca_eval"],
+                "limit": 12,
+                "data_dir": str(data_dir),
+                "judge_model_args": jh.judge_model_args(judge.base_url),
+                "work_dir": str(tmp_path / "out"),
+            }  # fmt: skip
+        )
+        asked = judge.stats()["requests"]
+    assert asked == 12 * 2 + 12  # Arena-Hard in both orders, AlpacaEval in one
+    # The baseline answers carry no QUALITY marker (5): 8 wins, 2 loses.
+    assert reports["arena_hard"].score() == pytest.approx(8 * 3 / (8 * 3 + 4 * 1), abs=0.2)
+    assert reports["arena_hard"].score() > 0.5 and reports["arena_hard"].metrics[0].ci_low is not None
+    assert reports["alpaca_eval"].score("win_rate") == pytest.approx(9 / 12)
+    first = _reviews(tmp_path / "out", "arena_hard")[0]
+    assert (
+        first["target"] == arena[0]["prediction"]
+        and first["metadata"]["capability"] == arena[0]["capability"]
+    )

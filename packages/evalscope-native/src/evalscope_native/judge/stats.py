@@ -99,7 +99,7 @@ def _lc_fit(pairs: Sequence[tuple[float, float]]) -> float:
     for _step in range(50):
         g0 = g1 = h00 = h01 = h11 = 0.0
         for y, x in xs:
-            p = 1.0 / (1.0 + math.exp(-(theta + phi * x)))
+            p = _sigmoid(theta + phi * x)
             r, w = y - p, p * (1 - p)
             g0, g1 = g0 + r, g1 + r * x
             h00, h01, h11 = h00 + w, h01 + w * x, h11 + w * x * x
@@ -109,10 +109,15 @@ def _lc_fit(pairs: Sequence[tuple[float, float]]) -> float:
         if det <= 0:
             break
         d0, d1 = (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
-        theta, phi = max(-30.0, min(30.0, theta + d0)), phi + d1
+        theta, phi = max(-30.0, min(30.0, theta + d0)), max(-30.0, min(30.0, phi + d1))
         if abs(d0) + abs(d1) < 1e-10:
             break
-    return 1.0 / (1.0 + math.exp(-theta))
+    return _sigmoid(theta)
+
+
+def _sigmoid(z: float) -> float:
+    z = max(-60.0, min(60.0, z))  # separable data drive the fit to infinity: keep exp() finite
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def _with_interval(point: float, num: int, boots: list[float]) -> MetricValue:

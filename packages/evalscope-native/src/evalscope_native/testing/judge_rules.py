@@ -92,7 +92,7 @@ def _decide(kind: str, answers: list[str], prompt: str, seed: str, rules: Mappin
         )
     if kind == "grading":
         gold, predicted = answers
-        if "i don't know" in predicted.lower():
+        if "i don't know" in predicted.lower() or "我不知道" in predicted:
             verdict = "C"
         else:
             verdict = "A" if gold.strip().lower() in predicted.lower() else "B"
@@ -128,6 +128,11 @@ def _classify(prompt: str) -> tuple[str, list[str]]:
         tail = prompt.rsplit("Here is a new example.", 1)[-1]
         gold = _between(tail, "Gold target: ", "\nPredicted answer: ")
         predicted = _between(tail + "\n```", "Predicted answer: ", "\n```")
+        return "grading", [gold, predicted]
+    if "正确答案: " in prompt and "预测答案: " in prompt:  # Chinese SimpleQA's grader
+        tail = prompt.rsplit("下面是一个新的问题示例。", 1)[-1]
+        gold = _between(tail, "正确答案: ", "\n预测答案: ")
+        predicted = _between(tail + "\n```", "预测答案: ", "\n```")
         return "grading", [gold, predicted]
     if "[Reference Answer]" in prompt and "[Predicted Answer]" in prompt:
         gold = _between(prompt, "[Reference Answer]\n", "\n\n[Predicted Answer]")
