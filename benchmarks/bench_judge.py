@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     theirs = {r.run: r for r in runs if r.tool == "evalscope"}
     scale = n / n_base  # 1.0 unless EvalScope was capped
     rows, missed = [], []
+    mark = "*" if scale != 1 else ""
     for label in RUNS:
         o, t = ours[label], theirs.get(label)
         goal = COLD_GOAL_S if label == "cold" else WARM_GOAL_S
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             missed.append(label)
         t_s = t.seconds * scale if t else None
         rows.append([label, f"{o.seconds:.2f} s", f"{o.rate:.0f}", f"{o.judge_requests}",
-                     f"{t_s:.2f} s" if t_s else "-", f"{t.rate:.0f}" if t else "-", f"{t.judge_requests}" if t else "-",
+                     f"{t_s:.2f} s{mark}" if t_s else "-", f"{t.rate:.0f}" if t else "-", f"{t.judge_requests}" if t else "-",
                      f"{o.seconds / t_s:.2f} x" if t_s else "-", f"<= {goal:.0f} s", "NO" if o.seconds > goal else "yes"])  # fmt: skip
     print(
         f"\nJudged SimpleQA, whole `evalscope eval` command, {n} samples, --eval-batch-size {args.eval_batch_size}"
@@ -211,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     if skipped:
         print(f"({skipped})")
     elif scale != 1:
-        print(f"(EvalScope ran {n_base} samples; its seconds are EXTRAPOLATED linearly x{scale:.2f} to {n})")
+        print(
+            f"(* EvalScope ran {n_base} samples; its seconds are EXTRAPOLATED linearly x{scale:.2f} to {n})"
+        )
     rerun, reuse = ours[RUNS[1]], ours[RUNS[2]]
     cache_missed = rerun.judge_requests + reuse.judge_requests + reuse.model_requests > 0
     if cache_missed:
@@ -219,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
               "or model requests with --use-cache)")  # fmt: skip
     if args.json:
         figures = {"samples": n, "baseline_samples": n_base, "eval_batch_size": args.eval_batch_size,
-                   "cpus": os.cpu_count(), "baseline_skipped": skipped,
-                   "runs": [{**asdict(r), "samples_per_s": r.rate} for r in runs]}  # fmt: skip
+                   "cpus": os.cpu_count(), "baseline_skipped": skipped, "runs": [
+                       {k: v for k, v in asdict(r).items() if k != "folder"} | {"samples_per_s": r.rate}
+                       for r in runs]}  # the run folders were temporary  # fmt: skip
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 1 if cache_missed or (args.strict and missed) else 0
 
