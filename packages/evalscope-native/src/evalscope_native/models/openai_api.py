@@ -24,6 +24,7 @@ Google-style) are sent as a query parameter on every request, not glued onto the
 from __future__ import annotations
 
 import email.utils
+import importlib.util
 import os
 import time
 from typing import Any
@@ -33,12 +34,11 @@ from evalscope.config import GenerationConfig, TaskConfig
 from evalscope.contracts import (
     ChatMessage,
     GenerateRequest,
-    ModelError,
     ModelOutput,
     RetryableModelError,
     Usage,
 )
-from evalscope.errors import ConfigError, ServiceUnreachableError, closest
+from evalscope.errors import ConfigError
 from evalscope.secrets import register_secrets
 
 from evalscope_native.models.service_errors import (
@@ -72,17 +72,29 @@ class OpenAIModel:
             )
         self.stream = config.stream
         self.timeout_s = config.timeout or 600.0
-        without_query, self._query, self._headers = _split_url(config.api_url)
+        without_query, self.query, self.auth_headers = _split_url(config.api_url)
         self.base_url = _base_url(without_query)
-        self._key = _api_key(config)
-        if self._headers and self._key != "EMPTY":
+        self.api_key = _api_key(config)
+        if self.auth_headers and self.api_key != "EMPTY":
             raise ConfigError(
                 "--api-url carries user:password and an API key is set too; both would be the request's "
                 "Authorization header.",
                 hint="keep one: the key (--api-key / OPENAI_API_KEY) or the credentials in the URL",
             )
         self._concurrency = config.eval_batch_size
-        self._client = self._make_client(self.timeout_s, min(self.timeout_s, 30.0), self._concurrency)
+        if self._transport == "aiohttp" and importlib.util.find_spec("aiohttp") is None:
+            raise ConfigError(
+                "the aiohttp HTTP client is unavailable (the `openai[aiohttp]` extra is not installed).",
+                hint='pip install "openai[aiohttp]", or pass --model-args \'{"http_client": "httpx"}\'',
+            )
+        # Built on first use: a run whose answers all come from the cache never imports the SDK.
+        self._client_obj: Any = None
+
+    @property
+    def _client(self) -> Any:
+        if self._client_obj is None:
+            self._client_obj = self._make_client(self.timeout_s, min(self.timeout_s, 30.0), self._concurrency)
+        return self._client_obj
 
     def _make_client(self, seconds: float, connect_s: float, concurrency: int) -> Any:
         import openai
@@ -90,11 +102,11 @@ class OpenAIModel:
         timeout = openai.Timeout(seconds, connect=connect_s)
         return openai.AsyncOpenAI(
             base_url=self.base_url,
-            api_key=self._key,
+            api_key=self.api_key,
             max_retries=0,
             timeout=timeout,
-            default_query=self._query or None,
-            default_headers=self._headers or None,
+            default_query=self.query or None,
+            default_headers=self.auth_headers or None,
             http_client=_http_client(self._transport, concurrency, timeout),
         )
 
@@ -125,61 +137,14 @@ class OpenAIModel:
             raise classify_transport_error(exc, endpoint(self.base_url, path), self.timeout_s) from None
 
     async def check_connection(self) -> None:
-        """Before the run: is anything listening, does it speak the API, does it serve `--model`?
+        """Before the run: the service answers the API and serves `--model` (`service_check.py`)."""
+        from evalscope_native.models.service_check import check_service
 
-        `GET /models` first: it costs the service nothing, and a refused connection, a web page or a
-        rejected key shows there in milliseconds. When the listing names the model, that is enough.
-        Otherwise (no listing, or the model is missing from it) one real request of a single token
-        settles it; a 400 then is inconclusive (some services refuse `max_tokens: 1`) and the run
-        goes ahead, while a 401/403/404, a web page or no connection stops it here.
-        """
-        import openai
-
-        client = self._make_client(min(self.timeout_s, 30.0), min(self.timeout_s, 5.0), 1)
-        models_url = endpoint(self.base_url, "/models")
-        listed: list[str] | None = None
-        fix = "check --api-url, --api-key and --model; --no-test-connection skips this check"
-        try:
-            try:
-                raw = await client.get("/models", cast_to=bytes)
-            except openai.APIStatusError as exc:
-                err = http_status_error(exc.status_code, _error_message(exc), models_url, None)
-                if exc.status_code in (401, 403):
-                    raise ServiceUnreachableError(f"the model service refused the key: {err}", fix) from None
-            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                err = classify_transport_error(exc, models_url, self.timeout_s)
-                raise ServiceUnreachableError(f"cannot reach the model service: {err}", fix) from None
-            else:
-                try:
-                    data = decode_json_body(raw, models_url)
-                except ModelError as exc:
-                    raise ServiceUnreachableError(
-                        f"the model service does not speak the API: {exc}", fix
-                    ) from None
-                entries = data.get("data")
-                if isinstance(entries, list):
-                    listed = [str(m.get("id")) for m in entries if isinstance(m, dict) and m.get("id")]
-                    if self.model in listed:
-                        return
-            probe = GenerateRequest(
-                messages=[ChatMessage(role="user", content="Hi")], config=GenerationConfig(max_tokens=1)
-            )
-            try:
-                await self._generate(client, probe)
-            except ModelError as exc:
-                if getattr(exc, "kind", "") == "http_400":
-                    return
-                near = closest(self.model, listed or [])
-                served = f" The service lists: {', '.join(listed[:10])}." if listed else ""
-                guess = f" Did you mean {near[0]!r}?" if near else ""
-                raise ServiceUnreachableError(
-                    f"the test request for model {self.model!r} failed: {exc}.{guess}{served}", fix
-                ) from None
-        finally:
-            await client.close()
+        await check_service(self)
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._client_obj is not None:
+            await self._client_obj.close()
 
     # --- request kinds -------------------------------------------------------------------------
 
