@@ -173,3 +173,22 @@ def test_list_metrics_shows_scorers_and_metrics() -> None:
     names = {row["canonical_name"] for row in json.loads(out.output)}
     assert {"native/acc", "native/math_verify", "native/ifeval", "native/code_execution"} <= names
     assert {"core/mean", "core/bootstrap", "thirdparty/coin", "thirdparty/maximum"} <= names
+
+
+def test_macro_f1_over_the_label_set(tmp_path: Path, data_dir: Path) -> None:
+    """A model that always answers B: accuracy is B's share, macro F1 punishes the ignored letters."""
+    args = {"subset_list": ["ARC-Easy"], "aggregation": "macro_f1"}
+    report = run_task(
+        {"model": "mock_llm", "model_args": {"response": "ANSWER: B"}, "datasets": ["arc"],
+         "dataset_args": {"arc": args}, "data_dir": str(data_dir), "limit": 40, "work_dir": str(tmp_path / "o")}
+    )["arc"]  # fmt: skip
+    rows = [
+        json.loads(x) for x in next((tmp_path / "o").glob("*/reviews/*/arc.jsonl")).read_text().splitlines()
+    ]
+    targets = [r["target"] for r in rows]
+    share = targets.count("B") / len(targets)
+    labels = set(targets) | {"B"}
+    expected = (2 * share / (share + 1)) / len(labels)  # F1 of B; every other label scores 0
+    figure = report.metrics[0]
+    assert figure.aggregation == "macro_f1" and figure.score == pytest.approx(expected)
+    assert figure.ci_low is not None and figure.ci_low <= figure.score <= figure.ci_high

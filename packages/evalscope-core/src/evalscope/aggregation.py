@@ -24,7 +24,15 @@ from typing import Any
 
 from evalscope.scoring import MetricValue
 
-__all__ = ["bootstrap", "mean", "pass_at_k", "passk_names", "reduce_completions", "BOOTSTRAP_ROUNDS"]
+__all__ = [
+    "bootstrap",
+    "macro_f1",
+    "mean",
+    "pass_at_k",
+    "passk_names",
+    "reduce_completions",
+    "BOOTSTRAP_ROUNDS",
+]
 
 BOOTSTRAP_ROUNDS = 1000
 
@@ -80,6 +88,54 @@ def bootstrap(
         ci_low=_percentile(stats, 2.5),
         ci_high=_percentile(stats, 97.5),
     )
+
+
+def macro_f1(
+    values: Sequence[float],
+    weights: Sequence[float] = (),
+    *,
+    seed: int = 0,
+    records: Sequence[Any] = (),
+    rounds: int = BOOTSTRAP_ROUNDS,
+    **_: Any,
+) -> MetricValue:
+    """F1 over a set of labels: each label's F1 (answer vs target), averaged over the labels.
+
+    For classification-like benchmarks where accuracy hides a neglected class. Needs the records
+    (their `extracted` answer and `target`); the interval is a seeded bootstrap over samples.
+    """
+    pairs = [(_label(r.extracted), _label(r.target)) for r in records if r.error is None]
+    if not pairs:
+        return MetricValue(score=math.nan, num=0)
+    point = _macro_f1(pairs)
+    rng = random.Random(seed)
+    boots = sorted(_macro_f1([pairs[rng.randrange(len(pairs))] for _ in pairs]) for _round in range(rounds))
+    avg = sum(boots) / len(boots)
+    sd = math.sqrt(sum((b - avg) ** 2 for b in boots) / max(len(boots) - 1, 1))
+    return MetricValue(
+        score=point,
+        num=len(pairs),
+        stderr=sd,
+        ci_low=_percentile(boots, 2.5),
+        ci_high=_percentile(boots, 97.5),
+    )
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value or "").strip().lower()
+
+
+def _macro_f1(pairs: Sequence[tuple[str, str]]) -> float:
+    labels = sorted({t for _, t in pairs} | {p for p, _ in pairs if p})
+    scores = []
+    for label in labels:
+        tp = sum(1 for p, t in pairs if p == label and t == label)
+        fp = sum(1 for p, t in pairs if p == label and t != label)
+        fn = sum(1 for p, t in pairs if p != label and t == label)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+    return sum(scores) / len(scores) if scores else math.nan
 
 
 def _percentile(sorted_values: list[float], pct: float) -> float:

@@ -16,6 +16,12 @@ def evalscope_register_metrics() -> list[MetricSpec]:
             description="(Weighted) mean with its standard error (lm-evaluation-harness's stderr).",
         ),
         MetricSpec(
+            name="macro_f1",
+            impl="evalscope.aggregation:macro_f1",
+            aliases=("f1_set",),
+            description="F1 over the set of labels (answer vs target), averaged over labels; bootstrap interval.",
+        ),
+        MetricSpec(
             name="bootstrap",
             impl="evalscope.aggregation:bootstrap",
             description="(Weighted) mean with a seeded 95 % percentile bootstrap interval (1,000 rounds).",
