@@ -7,13 +7,17 @@ lets the same adapter run under the native engine, a distributed runner, or a re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalscope.config import DatasetArgs, GenerationConfig
 from evalscope.contracts import ChatMessage, Sample
 from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
+
+if TYPE_CHECKING:
+    from evalscope.report import Report, SampleRecord
 
 DEFAULT_CATEGORY = "default"
 
@@ -183,7 +187,21 @@ class Benchmark:
         sandbox's isolation mode, so a weaker fallback is visible in the results)."""
         return {}
 
+    def report_files(self, report: Report, records: Sequence[SampleRecord]) -> dict[str, str]:
+        """Extra files written next to the report, `reports/<model>/<name>`: name → text (the arena's
+        `leaderboard.txt` and battles file); default none."""
+        return {}
+
     def metric_weights(self, sample: Sample) -> dict[str, float]:
         """Per-sample weights by metric (default 1): IFEval's instruction-level accuracy weighs each
         prompt by its number of instructions, so the report's mean is over instructions."""
         return {}
+
+    def finalize_report(self, report: Report, records: Sequence[SampleRecord]) -> Report:
+        """The benchmark's last word on its report, given every sample's record (default: as is).
+
+        For figures that per-subset aggregation cannot give: `data_collection` splits its metrics by
+        the member benchmarks' own and adds EvalScope's subset/dataset/task/tag/category levels to
+        `extra["collection"]`. Called by the engine after `build_report`, before the report is written.
+        """
+        return report

@@ -27,6 +27,9 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from evalscope.collections.loading import MemberLoader
     from evalscope.config import TaskConfig
     from evalscope.datasets import DatasetLoader, DataSource
     from evalscope.report import Report, SampleRecord
@@ -106,6 +109,17 @@ def evalscope_resolve_model(config: TaskConfig) -> str | None:
 
     First non-None wins. Used to map `--eval-type` / `--api-url` / `--model` onto a registered
     model (e.g. `service` → `native/openai_api`).
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def evalscope_resolve_collection_loader(data_dir: Path | None) -> MemberLoader | None:
+    """Return the loader that turns a collection member (`evalscope.collections.DatasetInfo`) into its
+    rendered samples, reading local data under `data_dir` (None: the usual default), or None to pass.
+
+    First non-None wins. The native plugin answers with its benchmark adapters and data loader, so
+    `WeightedSampler(schema).sample(n)` works as in EvalScope without naming an engine.
     """
     raise NotImplementedError
 

@@ -156,6 +156,7 @@ def build_report(
     for metric in metrics:
         how, agg = (aggregates or {}).get(metric, (aggregation, aggregate or mean_metric))
         cats: dict[str, list[SubsetScore]] = defaultdict(list)
+        cat_records: dict[str, list[SampleRecord]] = defaultdict(list)
         for subset in order:
             scored = [r for r in by_subset[subset] if r.unscored is None]
             vals = [r.scores.get(metric, 0.0) if r.error is None else 0.0 for r in scored]
@@ -163,7 +164,13 @@ def build_report(
             value = agg(vals, weights, seed=seed, records=scored)
             cat = category_of(subset) if category_of else "default"
             cats[cat].append(SubsetScore(name=subset, num=len(vals), **_figure(value)))
-        categories = [CategoryScore(name=cat, subsets=subs, **_pooled(subs)) for cat, subs in cats.items()]
+            cat_records[cat] += scored
+        # A metric that is not an average (a Bradley-Terry fit) says `pools = True`: a category's and
+        # the overall figure are computed on the pooled samples instead of averaged from subsets.
+        categories = [
+            CategoryScore(name=cat, subsets=subs, **_level(subs, cat_records[cat], metric, agg, seed))
+            for cat, subs in cats.items()
+        ]
         all_subsets = [s for c in categories for s in c.subsets]
         metric_scores.append(
             MetricScore(
@@ -171,7 +178,7 @@ def build_report(
                 macro_score=_mean([s.score for s in all_subsets]),
                 categories=categories,
                 aggregation=how,
-                **_pooled(all_subsets),
+                **_level(all_subsets, [r for rs in cat_records.values() for r in rs], metric, agg, seed),
             )
         )
     errors = [SampleError(id=r.id, subset=r.subset, error=r.error) for r in recs if r.error is not None]
@@ -192,6 +199,18 @@ def build_report(
         unscored=unscored,
         **fields,
     )
+
+
+def _level(
+    subsets: list[SubsetScore], records: list[SampleRecord], metric: str, agg: Metric, seed: int
+) -> dict[str, Any]:
+    """A category's or the whole metric's figure: averaged from its subsets, or — for a metric that
+    says `pools = True` (a Bradley-Terry fit is not an average) — computed on the pooled samples."""
+    if not getattr(agg, "pools", False):
+        return _pooled(subsets)
+    vals = [r.scores.get(metric, 0.0) if r.error is None else 0.0 for r in records]
+    weights = [r.weights.get(metric, 1.0) for r in records]
+    return {**_figure(agg(vals, weights, seed=seed, records=records)), "num": len(records)}
 
 
 def _figure(value: MetricValue) -> dict[str, Any]:

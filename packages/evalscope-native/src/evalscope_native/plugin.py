@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evalscope.datasets import DatasetLoader, DataSource
 from evalscope.hookspecs import hookimpl
-from evalscope.specs import BackendSpec, BenchmarkSpec, MetricSpec, ModelSpec, ScorerSpec
+from evalscope.specs import BackendSpec, BenchmarkSpec, CommandSpec, MetricSpec, ModelSpec, ScorerSpec
 
 if TYPE_CHECKING:
+    from evalscope.collections import MemberLoader
     from evalscope.config import TaskConfig
 
 
@@ -116,6 +118,12 @@ def evalscope_register_scorers() -> list[ScorerSpec]:
         ),
         *_judge_scorers(),
         ScorerSpec(
+            name="collection_member",
+            impl="evalscope_native.benchmarks.data_collection:member_scorers",
+            values=("acc",),
+            description="data_collection: each sample scored by its member benchmark's own scorers (its headline value).",
+        ),
+        ScorerSpec(
             name="code_execution",
             impl=f"{scorers}:code_execution",
             values=("acc",),
@@ -134,6 +142,15 @@ def evalscope_register_metrics() -> list[MetricSpec]:
             description="Win rate against the baseline from the judge's games (Arena-Hard's counting), "
             "with a seeded bootstrap interval.",
         ),
+        *(
+            MetricSpec(
+                name=f"arena_{which}",
+                impl=f"evalscope_native.arena.results:{which}",
+                description=f"Arena {which.replace('_', ' ')}: the Bradley-Terry win rate against the baseline "
+                "over the pooled battles (seeded bootstrap interval).",
+            )
+            for which in ("winrate", "winrate_lower", "winrate_upper")
+        ),  # fmt: skip
         MetricSpec(
             name="length_controlled",
             impl="evalscope_native.judge.stats:length_controlled",
@@ -160,6 +177,26 @@ def evalscope_resolve_dataset_loader(source: DataSource) -> DatasetLoader | None
     return pick_loader(source)
 
 
+@hookimpl
+def evalscope_resolve_collection_loader(data_dir: Path | None) -> MemberLoader | None:
+    """Collection members load through this engine's benchmarks and data loader."""
+    from evalscope_native.collections.members import NativeMemberLoader
+
+    return NativeMemberLoader(data_dir)
+
+
+@hookimpl
+def evalscope_register_commands() -> list[CommandSpec]:
+    return [
+        CommandSpec(
+            name="collection",
+            impl="evalscope_native.collections.cli:app",
+            help="Mix benchmarks into one weighted evaluation set (sample a schema into JSONL).",
+            description="EvalScope's collections: `evalscope collection sample --schema s.json --count 1000 --out mix.jsonl`.",
+        )
+    ]
+
+
 def _judge_scorers() -> list[ScorerSpec]:
     builtin = "evalscope_native.judge.builtin"
     return [
@@ -173,6 +210,9 @@ def _judge_scorers() -> list[ScorerSpec]:
                    description="AIME's judge: is the reply equivalent to the answer (Yes/No); for llm_recall."),
         ScorerSpec(name="arena_hard_battle", impl=f"{builtin}:arena_hard_battle", kind="model", values=("win_rate",),
                    description="Arena-Hard's pairwise verdict (A>>B ... B>>A) against the baseline, both orders."),
+        ScorerSpec(name="general_arena_battle", impl=f"{builtin}:general_arena_battle", kind="model",
+                   values=("winrate", "winrate_lower", "winrate_upper"),
+                   description="general_arena: Arena-Hard's pairwise verdict between two models' answers, both orders."),
         ScorerSpec(name="mt_bench_rating", impl=f"{builtin}:mt_bench_rating", kind="model",
                    values=("judge_score", "first_turn_judge_score", "second_turn_judge_score"),
                    description="MT-Bench: each of the two turns rated 1-10 (reference-guided where it applies)."),

@@ -29,7 +29,7 @@ __all__ = [
     "text_overlap",
 ]
 
-Compute = Callable[[Sample, str, str], dict[str, float]]
+Compute = Callable[[Sample, str, str], dict[str, float] | None]  # None: nothing to score against
 
 
 @dataclass
@@ -47,6 +47,8 @@ class RuleScorer:
 
     def __call__(self, sample: Sample, completion: str, extracted: str) -> Score:
         got = self.compute(sample, completion, extracted)
+        if got is None:
+            return Score(answer=extracted, unscored="no reference answer: the answer is recorded, not scored")
         if self.single:
             (value,) = got.values()
             got = dict.fromkeys(self.values, value)
@@ -149,8 +151,10 @@ def text_overlap(benchmark: Any) -> RuleScorer:
 
     names = _names(benchmark, ["Rouge-L-R"])
 
-    def compute(sample: Sample, completion: str, extracted: str) -> dict[str, float]:
-        reference = _targets(sample)[0]
+    def compute(sample: Sample, completion: str, extracted: str) -> dict[str, float] | None:
+        reference = _targets(sample)[0] if _targets(sample) else ""
+        if not reference:  # a query-only file (answers for an arena): record, do not score against ""
+            return None
         scores: dict[str, float] = {}
         if any(k in BLEU_KEYS for k in names):
             scores |= bleu_scores(extracted, reference)

@@ -41,6 +41,7 @@ BUILTIN: dict[str, CommandEntry] = {
 KNOWN_PLUGIN_COMMANDS: dict[str, str] = {
     "perf": "evalscope-perf",
     "app": "evalscope-app",
+    "collection": "evalscope-native",
 }
 
 

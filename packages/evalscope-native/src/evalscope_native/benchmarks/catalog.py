@@ -6,6 +6,7 @@ from evalscope.specs import BenchmarkSpec
 
 from evalscope_native.benchmarks import (
     catalog_code,
+    catalog_collection,
     catalog_ifeval,
     catalog_judged,
     catalog_knowledge,
@@ -24,6 +25,7 @@ FAMILIES = (
     catalog_openqa,
     catalog_code,
     catalog_judged,
+    catalog_collection,
 )
 
 

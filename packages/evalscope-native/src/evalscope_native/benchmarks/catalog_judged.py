@@ -86,6 +86,21 @@ def specs() -> list[BenchmarkSpec]:
             sample_counts={"default": 500},
         ),
         BenchmarkSpec(
+            name="general_arena",
+            pretty_name="GeneralArena",
+            impl="evalscope_native.benchmarks.general_arena:GeneralArena",
+            description="Models compared pairwise on answers earlier runs recorded; Bradley-Terry ratings, "
+            "win rates with bootstrap intervals, Elo and length control (docs/arena.md).",
+            tags=("arena", "llm_judge"),
+            dataset_id="general_arena",
+            local_only=True,
+            metrics=("winrate", "winrate_lower", "winrate_upper"),
+            aggregations={v: f"arena_{v}" for v in ("winrate", "winrate_lower", "winrate_upper")},
+            scoring_policy="judge_only",
+            judge_scorer="general_arena_battle",
+            version="1.0.0",
+        ),
+        BenchmarkSpec(
             name="mt_bench",
             pretty_name="MT-Bench",
             impl="evalscope_native.benchmarks.mt_bench:MTBench",

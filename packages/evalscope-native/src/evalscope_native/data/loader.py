@@ -92,19 +92,33 @@ def custom_layout_files(root: Path, subset: str, split: str) -> list[Path]:
     return []
 
 
+_Signature = tuple[tuple[str, int, int], ...]  # (file, mtime_ns, size) of each file a split was read from
+
+
+def _signature(files: list[Path]) -> _Signature:
+    stats = [(str(f), f.stat()) for f in files]
+    return tuple((name, st.st_mtime_ns, st.st_size) for name, st in stats)
+
+
 class LocalLoader:
-    """Reads splits from local files; results are cached per process (few-shot splits are reused)."""
+    """Reads splits from local files; results are cached per process (few-shot splits are reused)
+    while the files are unchanged (a mixed file sampled again in the same session is read again)."""
 
     def __init__(self, roots: list[Path]) -> None:
         self.roots = roots
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str], LoadedSplit] = {}
+        self._cache: dict[tuple[str, str], tuple[LoadedSplit, list[Path], _Signature]] = {}
 
     def load(self, source: DataSource) -> LoadedSplit:
         key = (source.subset, source.split)
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
+            hit = self._cache.get(key)
+        if hit is not None:
+            try:
+                if _signature(hit[1]) == hit[2]:
+                    return hit[0]
+            except OSError:
+                pass  # a file went away: look again
         for root in self.roots:
             files = find_split_files(root, source.subset, source.split)
             if files:
@@ -121,7 +135,7 @@ class LocalLoader:
                     records=records, origin=str(files[0]), lines=lines if keep_lines else None
                 )
                 with self._lock:
-                    self._cache[key] = split
+                    self._cache[key] = (split, files, _signature(files))
                 return split
         raise DatasetNotFoundError(
             f"No local copy of {source.benchmark} subset {source.subset!r} split {source.split!r}; looked "
@@ -203,6 +217,10 @@ _loaders_lock = threading.Lock()
 
 
 def pick_loader(source: DataSource) -> DatasetLoader:
+    from evalscope_native.arena.sources import PREFIX, ArenaLoader
+
+    if source.dataset_id.startswith(PREFIX):  # general_arena: earlier runs' answers, paired up
+        return ArenaLoader()
     roots = [r for r in candidate_roots(source) if r.exists()]
     if roots:
         key = tuple(str(r) for r in roots)

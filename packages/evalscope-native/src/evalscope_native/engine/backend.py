@@ -190,6 +190,9 @@ class NativeBackend:
             aggregates=bench.aggregates,
             seed=config.seed or 0,
         )
+        report = bench.adapter.finalize_report(report, ordered)  # e.g. data_collection's levels
+        for filename, text in bench.adapter.report_files(report, ordered).items():  # e.g. leaderboard.txt
+            atomic_write_text(run.report_path(name).parent / filename, text)
         log.info(
             "%s: %s = %.4f over %d samples, %d failed",
             name,

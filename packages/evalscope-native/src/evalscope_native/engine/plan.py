@@ -64,6 +64,9 @@ def resolve_model_spec(config: TaskConfig) -> ModelSpec:
     chosen = get_plugin_manager().hook.evalscope_resolve_model(config=config)
     if chosen:
         return models.resolve(chosen)
+    if config.model is None and config.datasets and all(d in ("general_arena", "native/general_arena")
+                                                         for d in config.datasets):  # fmt: skip
+        return models.resolve("mock_llm")  # the arena judges recorded answers: no model answers here
     if config.model is None:
         raise ConfigError(
             "No model given.", hint="pass --model NAME (with --api-url for a service) or --model mock_llm"

@@ -24,7 +24,7 @@ from evalscope_native.judge.scorers import (
 )
 
 __all__ = ["aime_equivalence", "alpaca_eval_preference", "arena_hard_battle", "chinese_simpleqa_grader",
-           "mt_bench_rating", "simple_qa_grader"]  # fmt: skip
+           "general_arena_battle", "mt_bench_rating", "simple_qa_grader"]  # fmt: skip
 
 _SIMPLE_QA_VALUES = {
     "A": {"is_correct": 1.0, "is_incorrect": 0.0, "is_not_attempted": 0.0},
@@ -198,3 +198,15 @@ def _rating_messages(system: str, prompt: str) -> list[ChatMessage]:
 
 def mt_bench_rating(benchmark: Any, judge: JudgeContext) -> MTBenchJudge:
     return MTBenchJudge(benchmark, judge)
+
+
+def general_arena_battle(benchmark: Any, judge: JudgeContext) -> PairwiseJudge:
+    """general_arena: Arena-Hard's verdicts, the candidate first then swapped (EvalScope's order);
+    the benchmark's `system_prompt` / `prompt_template` replace the judge's when given."""
+    return PairwiseJudge(
+        benchmark, judge, template=getattr(benchmark, "judge_template", None) or prompts.ARENA_HARD_GRADER,
+        system=getattr(benchmark, "judge_system_prompt", None) or prompts.ARENA_HARD_SYSTEM,
+        labels=("A>>B", "A>B", "A=B", "B>A", "B>>A"), outcome=_arena_outcome,
+        slots=("question", "answer_1", "answer_2"), name="winrate", official_swap=True,
+        candidate_first_originally=True, aliases=("winrate_lower", "winrate_upper"),
+    )  # fmt: skip

@@ -1,0 +1,1 @@
+"""EvalScope 1.x import paths kept for its users' scripts (only what collections need)."""
