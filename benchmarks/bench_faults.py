@@ -23,7 +23,7 @@ from typing import Any
 
 from _common import Figure, table, write_gsm8k_folder
 
-CLIENTS = ("aiohttp", "httpx")
+CLIENTS = ("raw", "aiohttp", "httpx")
 FAULTS = {"rate": {"500": 0.2, "429": 0.2, "drop": 0.1, "stall": 0.05}, "stall_s": 5, "retry_after_s": 0.05}
 TIMEOUT_S = 1.0
 
@@ -142,7 +142,7 @@ def measure(n: int = 400, clients: tuple[str, ...] = CLIENTS) -> list[Figure]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400, help="samples in the faulty run")
-    parser.add_argument("--http-client", action="append", choices=CLIENTS, help="default: both")
+    parser.add_argument("--http-client", action="append", choices=CLIENTS, help="default: all three")
     args = parser.parse_args(argv)
     figures = measure(args.n, tuple(args.http_client or CLIENTS))
     return 0 if all(f.ok for f in figures) else 1

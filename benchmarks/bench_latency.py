@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.2, help="the server's answer time, seconds")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per client (median shown)")
     parser.add_argument(
-        "--http-client", action="append", choices=CLIENTS, help="model_args.http_client (default: both)"
+        "--http-client", action="append", choices=CLIENTS, help="model_args.http_client (default: all three)"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args(argv)

@@ -62,7 +62,7 @@ class _Httpx:
         self.client = httpx.AsyncClient(limits=limits, timeout=None, trust_env=False)
 
     async def request(self, body: bytes, request_id: str = "") -> Any:
-        from evalscope_perf.http.exchange import Exchange, SSESplitter
+        from evalscope.http.exchange import Exchange, SSESplitter
 
         ex = Exchange(time.perf_counter(), request_id)
         async with self.client.stream("POST", self.url, content=body, headers=self.headers) as r:

@@ -4,8 +4,8 @@
 no few-shot examples, for two benchmarks: ARC (a letter parser: the engine and HTTP client are what
 is measured) and GSM8K (Math-Verify scoring, ~1.5 ms a sample, adds its own cost). After one small warm-up run (imports,
 plugin discovery), each timed run is a complete `run_task`: plan, requests, scoring, files on disk.
-By default it measures the engine's HTTP client (aiohttp under the `openai` SDK) and the SDK's
-httpx client side by side:
+By default it measures the engine's HTTP clients side by side: the raw asyncio client (the default), aiohttp
+(the proxy path) and the SDK's httpx client:
 
     .venv/bin/python benchmarks/bench_throughput.py
     .venv/bin/python benchmarks/bench_throughput.py --n 5000 --repeat 5 --http-client aiohttp
@@ -23,7 +23,7 @@ from typing import Any
 
 from _common import Figure, table, write_arc_folder, write_gsm8k_folder
 
-CLIENTS = ("aiohttp", "httpx")
+CLIENTS = ("raw", "aiohttp", "httpx")
 BENCHMARKS = {
     "arc": (write_arc_folder, "ANSWER: A"),
     "gsm8k": (write_gsm8k_folder, "Let me add the numbers. The answer is \\boxed{18}."),
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="eval_batch_size")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per client (median shown)")
     parser.add_argument(
-        "--http-client", action="append", choices=CLIENTS, help="model_args.http_client (default: both)"
+        "--http-client", action="append", choices=CLIENTS, help="model_args.http_client (default: all three)"
     )
     args = parser.parse_args(argv)
     measure(args.n, args.concurrency, args.repeat, tuple(args.http_client or CLIENTS))

@@ -50,23 +50,45 @@ def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
     loaded = _modules(env)
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert heavy == [], f"`evalscope --help` imported {heavy}"
-    assert not any(m.startswith("evalscope_native") for m in loaded)
+    assert not any(m.startswith(("evalscope_native", "evalscope_app")) for m in loaded)
+
+
+MISSING_COMMAND = """
+import sys
+import evalscope.distributions as d
+# A distribution that declares `command:ray` in its pyproject but is not in this tree or installed.
+d._declarations.cache_clear()
+real = d._declarations()
+d._declarations = lambda: {**real, "evalscope-ray": {"command:ray"}}
+from evalscope.cli.main import main
+main(sys.argv[1:])
+"""
 
 
 def test_missing_plugin_command_names_the_package(tmp_path: Path) -> None:
     env = dict(os.environ, EVALSCOPE_CACHE_DIR=str(tmp_path / "cache"))
-    # `app` belongs to a distribution of ours that is not installed in the workspace (`perf` now is).
     res = subprocess.run(
-        [sys.executable, "-m", "evalscope.cli.main", "app", "--port", "1"],
+        [sys.executable, "-c", MISSING_COMMAND, "ray", "--address", "auto"],
         env=env,
         capture_output=True,
         text=True,
     )
     assert res.returncode == 2
-    assert "evalscope-app" in res.stderr
+    assert "evalscope-ray" in res.stderr
     # Not published under that name: a PyPI hint would install someone else's package.
-    assert "pip install evalscope-app" not in res.stderr
+    assert "pip install evalscope-ray" not in res.stderr
     assert "not part of this source tree" in res.stderr
+
+
+def test_every_distribution_declares_what_it_provides() -> None:
+    """The hint for a missing name comes from the packages' own pyproject declarations."""
+    from evalscope.distributions import provider_of
+
+    assert provider_of("backend", "OpenCompass") == "evalscope-opencompass"
+    assert provider_of("backend", "vlmevalkit") == "evalscope-vlmeval"
+    assert provider_of("command", "perf") == "evalscope-perf"
+    assert provider_of("command", "app") == "evalscope-app"
+    assert provider_of("backend", "no-such-engine") is None
 
 
 def test_install_hints_name_this_repository_not_pypi() -> None:
@@ -87,3 +109,45 @@ def test_version_flag() -> None:
     from evalscope import __version__
 
     assert res.returncode == 0 and res.stdout.strip() == f"evalscope {__version__}"
+
+
+LIST_PROBE = """
+import sys, json
+from evalscope.cli.main import main
+try:
+    main(["list", "benchmarks"])
+except SystemExit:
+    pass
+print("MODULES=" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_list_imports_specs_not_implementations(tmp_path: Path) -> None:
+    """`evalscope list` reads specs: no model client, engine, scorer, sandbox or heavy library."""
+    env = dict(os.environ, EVALSCOPE_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run(
+        [sys.executable, "-c", LIST_PROBE], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "gsm8k" in out.stdout
+    line = next(x for x in out.stdout.splitlines() if x.startswith("MODULES="))
+    loaded = set(json.loads(line.removeprefix("MODULES=")))
+    heavy = sorted(m for m in loaded if m.split(".")[0] in (*HEAVY[:-2], "math_verify", "sympy", "aiohttp"))
+    assert heavy == [], heavy
+    assert "evalscope_native.plugin" in loaded  # the entry module was read...
+    implementations = sorted(
+        m
+        for m in loaded
+        if m.startswith(
+            (
+                "evalscope_native.engine",
+                "evalscope_native.models",
+                "evalscope_native.sandbox",
+                "evalscope_native.judge",
+                "evalscope_native.benchmarks.math_equivalence",
+                "evalscope_native.scorers",
+                "evalscope.http",
+                "evalscope.engines.backend",
+            )
+        )
+    )
+    assert implementations == [], implementations  # ...but no implementation behind a spec

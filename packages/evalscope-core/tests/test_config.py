@@ -48,7 +48,12 @@ def test_unknown_nested_keys_suggest_the_closest() -> None:
 
 def test_evalscope_eval_backend_spelling_is_accepted() -> None:
     cfg = load_task_config({"eval_backend": "OpenCompass", "eval_config": {"datasets": ["gsm8k"]}})
-    assert cfg.backend == "opencompass"
+    from evalscope import registry
+
+    # No alias list in the core: each backend's spec names its spellings, matched case-insensitively.
+    assert registry.backends().resolve(cfg.backend).name == "opencompass"
+    assert registry.backends().resolve("RAGEval").name == "rag"
+    assert registry.backends().resolve("VLMEvalKit").name == "vlmeval"
 
 
 def test_api_key_is_redacted_in_public_dump() -> None:

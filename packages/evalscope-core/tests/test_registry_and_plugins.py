@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from evalscope import registry
@@ -201,3 +202,49 @@ def test_several_models_in_one_run_are_filed_apart(monkeypatch: pytest.MonkeyPat
         for p in (run_dir / "reports").rglob("*.json")
     }
     assert on_disk == {("first", "gsm8k"): 0.5, ("second", "gsm8k"): 1.0, ("second", "arc"): 0.0}
+
+
+def test_hooks_go_through_pluggy_wrappers_included() -> None:
+    """Registration and lifecycle hooks are called through pluggy: a plugin's hook wrapper sees them."""
+    from evalscope import registry
+    from evalscope.hookspecs import hookimpl
+    from evalscope.plugins import register_plugin, reset_plugins
+    from evalscope.run_context import call_lifecycle
+
+    seen: list[str] = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def evalscope_register_reporters(self) -> Any:
+            seen.append("reporters")
+            return (yield)
+
+        @hookimpl(wrapper=True)
+        def evalscope_on_run_end(self, run: Any, reports: Any, error: Any) -> Any:
+            seen.append("run_end")
+            return (yield)
+
+    reset_plugins()
+    try:
+        register_plugin(Wrapper(), "wrapper")
+        assert "table" in registry.reporters()
+        call_lifecycle("evalscope_on_run_end", run=None, reports=[], error=None)
+        assert "reporters" in seen and "run_end" in seen
+    finally:
+        reset_plugins()
+
+
+def test_plugins_and_registry_do_not_import_each_other_in_a_cycle() -> None:
+    import ast
+    from pathlib import Path
+
+    import evalscope.plugins as plugins_module
+
+    tree = ast.parse(Path(plugins_module.__file__).read_text(encoding="utf-8"))
+    imported = {
+        (node.module or "") + "." + alias.name if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    assert not any("registry" in name for name in imported), imported

@@ -17,9 +17,9 @@ from evalscope import registry
 from evalscope.benchmark import Benchmark
 from evalscope.config import DatasetArgs, load_task_config
 from evalscope.contracts import Sample
+from evalscope.data_files import read_records
 from evalscope.errors import ConfigError
 from evalscope_native.benchmarks.multiple_choice_zh import parse_single_answer_zh
-from evalscope_native.data.files import read_records
 from evalscope_native.engine.plan import Plan, build_plan
 from knowledge_helpers import FIXTURES, mmlu_pro_root, rows
 from native_helpers import accuracy

@@ -13,10 +13,11 @@ import signal
 import subprocess
 from pathlib import Path
 
+from evalscope_native.models.scripted import DEMO_TABLE
 from evalscope_native.testing.openai_server import ScriptedServer
-from native_helpers import REPO, evalscope_cmd
+from native_helpers import evalscope_cmd
 
-SCRIPTED = json.loads((REPO / "examples" / "scripted-model.json").read_text(encoding="utf-8"))
+SCRIPTED = json.loads(DEMO_TABLE.read_text(encoding="utf-8"))
 GSM8K = ["--datasets", "gsm8k", "--dataset-args", '{"gsm8k": {"few_shot_num": 0}}']
 
 

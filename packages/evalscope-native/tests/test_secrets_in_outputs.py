@@ -11,10 +11,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from evalscope_native.models.scripted import DEMO_TABLE
 from evalscope_native.testing.openai_server import ScriptedServer
-from native_helpers import REPO, evalscope_cmd, fast_retry_config
+from native_helpers import evalscope_cmd, fast_retry_config
 
-SCRIPTED = json.loads((REPO / "examples" / "scripted-model.json").read_text(encoding="utf-8"))
+SCRIPTED = json.loads(DEMO_TABLE.read_text(encoding="utf-8"))
 KEY = "sk-PLANTED-0123456789abcdef"
 GSM8K = ["--datasets", "gsm8k", "--dataset-args", '{"gsm8k": {"few_shot_num": 0}}', "--limit", "6"]
 

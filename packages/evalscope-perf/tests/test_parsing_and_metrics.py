@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, UnknownNameError
+from evalscope.http.exchange import Exchange, SSESplitter
+from evalscope.http.raw import _Conn
 from evalscope_perf.apis.base import GenerationParams
 from evalscope_perf.apis.openai import OpenAIChat
 from evalscope_perf.config import PerfConfig, RunPoint, load_perf_config
-from evalscope_perf.http.exchange import Exchange, SSESplitter
-from evalscope_perf.http.raw import _Conn
 from evalscope_perf.metrics import compute_metrics, fill_token_counts
 from evalscope_perf.record import RequestRecord, finalize
 from evalscope_perf.sla import bisect_highest, parse_criteria, probe_passes

@@ -16,6 +16,8 @@ from evalscope.contracts import ChatMessage, Sample
 from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
 
+__all__ = ["Benchmark", "DEFAULT_CATEGORY"]
+
 if TYPE_CHECKING:
     from evalscope.report import Report, SampleRecord
 

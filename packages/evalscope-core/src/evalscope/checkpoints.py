@@ -31,6 +31,16 @@ from typing import Any
 from evalscope.errors import MissingDependencyError, UsageError
 from evalscope.hub_access import require_hub
 
+__all__ = [
+    "ModelNotFoundError",
+    "ResolvedCheckpoint",
+    "commit_after_download",
+    "fingerprint",
+    "looks_like_path",
+    "modelscope_cache_dirs",
+    "resolve_checkpoint",
+]
+
 log = logging.getLogger("evalscope.checkpoints")
 
 SMALL_FILE = 16 * 1024 * 1024  # files up to this size are fingerprinted by content (configs, tokenizers)

@@ -26,7 +26,16 @@ from pydantic import (
 from evalscope.errors import ConfigError, DataFormatError, closest
 from evalscope.judge_config import JudgeConfig, fold_legacy_judge_keys
 
-EVAL_TYPES = ("service", "openai_api", "checkpoint", "llm_ckpt", "mock_llm")
+__all__ = [
+    "DatasetArgs",
+    "GenerationConfig",
+    "RetryConfig",
+    "TaskConfig",
+    "format_validation_error",
+    "load_task_config",
+    "read_config_file",
+    "validate_config",
+]
 
 
 class _Strict(BaseModel):
@@ -108,7 +117,8 @@ class TaskConfig(_Strict):
     model_id: str | None = Field(default=None, description="Display name in reports (default: from --model).")
     model_args: dict[str, Any] = Field(default_factory=dict)
     eval_type: str | None = Field(
-        default=None, description="service | checkpoint | mock_llm (auto if unset)."
+        default=None,
+        description="service | checkpoint | mock_llm | scripted, or any a model plugin declares (auto if unset).",
     )
     api_url: str | None = None
     api_key: SecretStr | None = None
@@ -167,9 +177,7 @@ class TaskConfig(_Strict):
     @field_validator("backend")
     @classmethod
     def _backend_lower(cls, v: str) -> str:
-        aliases = {"ragevel": "rag", "rageval": "rag", "vlmevalkit": "vlmeval"}
-        low = v.strip().lower()
-        return aliases.get(low, low)
+        return v.strip()  # resolved by the registry, case-insensitively, with each spec's aliases
 
     @field_validator("api_url")
     @classmethod
@@ -193,13 +201,6 @@ class TaskConfig(_Strict):
         if not rest.split("/", 1)[0].rsplit("@", 1)[-1]:
             raise ValueError(f"api_url {redact_url(url)!r} names no host")
         return url
-
-    @field_validator("eval_type")
-    @classmethod
-    def _eval_type_known(cls, v: str | None) -> str | None:
-        if v is not None and v not in EVAL_TYPES:
-            raise ValueError(f"unknown eval_type {v!r}; choose one of {', '.join(EVAL_TYPES)}")
-        return v
 
     @field_validator("datasets", mode="before")
     @classmethod

@@ -13,6 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from evalscope.config import GenerationConfig
 
+__all__ = [
+    "ChatMessage",
+    "ChecksConnection",
+    "GenerateRequest",
+    "Model",
+    "ModelError",
+    "ModelOutput",
+    "RetryableModelError",
+    "Sample",
+    "Usage",
+]
+
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

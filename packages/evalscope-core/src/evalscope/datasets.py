@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+__all__ = ["DataSource", "DatasetLoader", "LoadedSplit", "resolve_loader"]
+
 
 @dataclass(frozen=True)
 class DataSource:
@@ -48,9 +50,9 @@ class DatasetLoader(Protocol):
 def resolve_loader(source: DataSource) -> DatasetLoader:
     from evalscope.distributions import install_hint
     from evalscope.errors import DatasetNotFoundError
-    from evalscope.plugins import get_plugin_manager
+    from evalscope.hooks import first_result
 
-    loader: DatasetLoader | None = get_plugin_manager().hook.evalscope_resolve_dataset_loader(source=source)
+    loader: DatasetLoader | None = first_result("evalscope_resolve_dataset_loader", source=source)
     if loader is None:
         raise DatasetNotFoundError(
             f"No installed plugin can load dataset {source.dataset_id!r} ({source.subset}/{source.split}).",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["install_hint", "source_checkout"]
+__all__ = ["install_hint", "provider_of", "source_checkout"]
 
 
 @lru_cache(maxsize=1)
@@ -42,3 +42,37 @@ def install_hint(distribution: str, extra: str | None = None) -> str:
         f"pip install '<evalscope source>/packages/{distribution}{suffix}' (from the source tree this "
         "evalscope-core came from; these distributions are not on PyPI under these names yet)"
     )
+
+
+def provider_of(kind: str, name: str) -> str | None:
+    """The distribution of this source tree that provides `kind:name` (`"backend"`, `"opencompass"`).
+
+    Each distribution says what it provides in its own `pyproject.toml` (`[tool.evalscope] provides =
+    ["backend:opencompass"]`), so the core keeps no list of plugins; it reads the declarations only
+    when a name is missing, to say which package to install.
+    """
+    wanted = f"{kind}:{name}".lower()
+    for dist, provided in _declarations().items():
+        if wanted in provided:
+            return dist
+    return None
+
+
+@lru_cache(maxsize=1)
+def _declarations() -> dict[str, set[str]]:
+    import tomllib
+
+    root = source_checkout()
+    if root is None:
+        return {}
+    out: dict[str, set[str]] = {}
+    for pyproject in sorted((root / "packages").glob("*/pyproject.toml")):
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        provided = data.get("tool", {}).get("evalscope", {}).get("provides", [])
+        name = data.get("project", {}).get("name")
+        if name and isinstance(provided, list):
+            out[str(name)] = {str(p).lower() for p in provided}
+    return out

@@ -10,6 +10,19 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+__all__ = [
+    "AmbiguousNameError",
+    "ConfigError",
+    "DataFormatError",
+    "DatasetNotFoundError",
+    "EvalScopeError",
+    "MissingDependencyError",
+    "ServiceUnreachableError",
+    "UnknownNameError",
+    "UsageError",
+    "closest",
+]
+
 
 class EvalScopeError(Exception):
     """Base class: a message for the user, an optional hint naming the fix, an exit code."""

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
 PROJECT = "evalscope"
 
 hookspec = pluggy.HookspecMarker(PROJECT)

@@ -21,6 +21,16 @@ import pluggy
 
 from evalscope import hookspecs
 
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginInfo",
+    "generation",
+    "get_plugin_manager",
+    "plugin_infos",
+    "register_plugin",
+    "reset_plugins",
+]
+
 ENTRY_POINT_GROUP = "evalscope.plugins"
 BUILTIN_PLUGIN = ("core", "evalscope.builtin_plugin")
 
@@ -47,6 +57,12 @@ class _State:
 
 _lock = threading.Lock()
 _state: _State | None = None
+_generation = 0  # bumped whenever the set of plugins changes: registries rebuild when it moves
+
+
+def generation() -> int:
+    """A counter that changes whenever plugins are (re)loaded or registered, for caches built on them."""
+    return _generation
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -61,12 +77,10 @@ def plugin_infos() -> list[PluginInfo]:
 
 def reset_plugins() -> None:
     """Forget the cached manager (tests, or after installing a plugin in-process)."""
-    global _state
+    global _state, _generation
     with _lock:
         _state = None
-    from evalscope import registry
-
-    registry.reset_registries()
+        _generation += 1
 
 
 def register_plugin(module: ModuleType | object, name: str) -> PluginInfo:
@@ -75,9 +89,8 @@ def register_plugin(module: ModuleType | object, name: str) -> PluginInfo:
     info = PluginInfo(name=name, module=getattr(module, "__name__", type(module).__name__))
     _register_checked(state.pm, module, info)
     state.infos[name] = info
-    from evalscope import registry
-
-    registry.reset_registries()
+    global _generation
+    _generation += 1
     return info
 
 

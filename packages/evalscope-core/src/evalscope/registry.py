@@ -1,6 +1,6 @@
 """Name registries built from the registration hooks: canonical `<plugin>/<name>`, bare names when unique.
 
-Why call each plugin's registration hook separately instead of `pm.hook.X()`: the registry must
+The hooks are called through `evalscope.hooks.collect`, each plugin on its own: the registry must
 know *which* plugin registered a spec (for canonical names), and one plugin's broken hook must not
 hide every other plugin's benchmarks.
 """
@@ -11,8 +11,8 @@ import importlib
 import logging
 from typing import Any, Generic, TypeVar
 
+from evalscope import hooks, plugins
 from evalscope.errors import AmbiguousNameError, EvalScopeError, UnknownNameError
-from evalscope.plugins import _get_state
 from evalscope.specs import (
     BackendSpec,
     BenchmarkSpec,
@@ -23,6 +23,21 @@ from evalscope.specs import (
     ScorerSpec,
     _Spec,
 )
+
+__all__ = [
+    "KINDS",
+    "Registry",
+    "backends",
+    "benchmarks",
+    "commands",
+    "get_registry",
+    "load_impl",
+    "metrics",
+    "models",
+    "reporters",
+    "reset_registries",
+    "scorers",
+]
 
 log = logging.getLogger("evalscope.registry")
 
@@ -98,17 +113,19 @@ class Registry(Generic[S]):
         )
 
 
-_cache: dict[str, Registry[Any]] = {}
+_cache: dict[str, tuple[int, Registry[Any]]] = {}
 
 
 def get_registry(kind: str) -> Registry[Any]:
-    """The registry for `kind` ('benchmark', 'model', ...), built on first use and cached."""
+    """The registry for `kind` ('benchmark', 'model', ...), built on first use and cached until the
+    set of plugins changes (`plugins.generation()`: the plugin manager never calls back into here)."""
     if kind not in KINDS:
         raise UnknownNameError("registry kind", kind, KINDS)
-    reg = _cache.get(kind)
-    if reg is None:
-        reg = _cache[kind] = Registry(kind, _collect(kind))
-    return reg
+    current = plugins.generation()
+    cached = _cache.get(kind)
+    if cached is None or cached[0] != current:
+        cached = _cache[kind] = (current, Registry(kind, _collect(kind)))
+    return cached[1]
 
 
 def benchmarks() -> Registry[BenchmarkSpec]:
@@ -145,22 +162,22 @@ def reset_registries() -> None:
 
 def _collect(kind: str) -> list[Any]:
     hook_name, spec_type = KINDS[kind]
-    state = _get_state()
-    hook = getattr(state.pm.hook, hook_name)
+    infos = {info.name: info for info in plugins.plugin_infos()}
     out: list[Any] = []
-    for impl in hook.get_hookimpls():  # registration order
-        info = state.infos.get(impl.plugin_name)
+    for plugin_name, result in hooks.collect(hook_name):  # registration order, each plugin alone
+        info = infos.get(plugin_name)
         try:
-            result = impl.function()
-            specs = [s if isinstance(s, spec_type) else spec_type.model_validate(s) for s in result or []]
+            if isinstance(result, BaseException):
+                raise result
+            specs = [s if isinstance(s, spec_type) else spec_type.model_validate(s) for s in result]
         except Exception as exc:  # a broken plugin loses its own registrations only
             msg = f"{hook_name} failed: {type(exc).__name__}: {exc}"
-            log.warning("plugin %r: %s", impl.plugin_name, msg)
+            log.warning("plugin %r: %s", plugin_name, msg)
             if info is not None:
                 info.error = (info.error + "; " if info.error else "") + msg
             continue
         for spec in specs:
-            spec = spec.model_copy(update={"plugin": impl.plugin_name})
+            spec = spec.model_copy(update={"plugin": plugin_name})
             out.append(spec)
             if info is not None:
                 info.registered.setdefault(kind, []).append(spec.name)

@@ -22,6 +22,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from evalscope.contracts import ChatMessage, Usage
 from evalscope.scoring import Metric, MetricValue
 
+__all__ = [
+    "CategoryScore",
+    "MetricScore",
+    "Report",
+    "SCHEMA_VERSION",
+    "SampleError",
+    "SampleRecord",
+    "SubsetScore",
+    "build_report",
+]
+
 SCHEMA_VERSION = 2
 
 

@@ -25,6 +25,8 @@ from evalscope.run_context import (
     setup_run_logging,
 )
 
+__all__ = ["Backend", "ListsDatasets", "Reporter", "check_capabilities", "report_keys", "run_task"]
+
 log = logging.getLogger("evalscope.run")
 
 
@@ -50,25 +52,55 @@ class Reporter(Protocol):
     def __call__(self, reports: list[Report], run: RunInfo, config: TaskConfig) -> None: ...
 
 
-#: Backends provided by distributions of this project: an unknown one listed here says what to install.
-KNOWN_BACKEND_PLUGINS = {"opencompass": "opencompass", "vlmeval": "vlmeval", "rag": "rag"}
-
-
 def _resolve_backend(name: str) -> Any:
     from evalscope import registry
-    from evalscope.distributions import install_hint
+    from evalscope.distributions import install_hint, provider_of
     from evalscope.errors import MissingDependencyError, UnknownNameError
 
     try:
         return registry.backends().resolve(name)
     except UnknownNameError:
-        extra = KNOWN_BACKEND_PLUGINS.get(name.lower())
-        if extra is None:
+        dist = provider_of("backend", name)
+        if dist is None:
             raise
         raise MissingDependencyError(
-            f"The {name} backend is provided by the evalscope-{extra} distribution, which is not installed.",
-            hint=install_hint(f"evalscope-{extra}"),
+            f"The {name} backend is provided by the {dist} distribution, which is not installed.",
+            hint=install_hint(dist),
         ) from None
+
+
+def check_capabilities(spec: Any, config: TaskConfig) -> None:
+    """Refuse a run-wide flag the backend does not honour, naming its rule (never ignore it silently).
+
+    Only flags the user set count (`model_fields_set`): a default is not a request.
+    """
+    from evalscope.errors import ConfigError
+
+    caps = spec.capabilities
+    given = config.model_fields_set
+    name = spec.name
+    if config.limit is not None and "limit" in given:
+        if not caps.limit:
+            raise ConfigError(f"The {name} backend has no --limit; it evaluates whole datasets.",
+                              hint="drop --limit (or set the engine's own limit in --eval-config)")  # fmt: skip
+        if config.limit < 1 and not caps.fractional_limit:
+            raise ConfigError(
+                f"The {name} backend takes --limit as a whole number of samples per dataset, not a "
+                f"fraction ({config.limit:g}).",
+                hint="pass --limit N (e.g. --limit 100)",
+            )
+    if config.use_cache is not None and not caps.resume:
+        raise ConfigError(f"The {name} backend cannot resume a run: --use-cache is not supported.",
+                          hint="drop --use-cache to start a new run")  # fmt: skip
+    if "eval_batch_size" in given and not caps.batch_size:
+        raise ConfigError(f"The {name} backend sets its own parallelism: --eval-batch-size is not supported.",
+                          hint="drop --eval-batch-size (or use the engine's setting in --eval-config)")  # fmt: skip
+    if config.eval_config is not None and spec.eval_config is None:
+        raise ConfigError(f"The {name} backend takes no --eval-config (eval_config).",
+                          hint="drop it, or pick the backend it is meant for with --eval-backend")  # fmt: skip
+    if not caps.judge and (config.judge.models or "judge" in given and config.judge.strategy != "auto"):
+        raise ConfigError(f"The {name} backend does not score with the run's LLM judge (--judge).",
+                          hint="drop --judge / --judge-model-args, or configure the engine's own judge")  # fmt: skip
 
 
 def report_keys(reports: list[Report]) -> dict[str, Report]:
@@ -103,6 +135,7 @@ def run_task(
     register_secrets(config.secret_values())
     check_run_paths(config.work_dir, config.use_cache)
     backend_spec = _resolve_backend(config.backend)
+    check_capabilities(backend_spec, config)
     backend: Backend = registry.load_impl(backend_spec)()
     reporter_specs = (
         [registry.reporters().resolve(n) for n in config.reporters]

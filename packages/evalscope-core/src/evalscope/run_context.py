@@ -23,6 +23,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "RunInfo",
+    "SecretFilter",
+    "atomic_write_json",
+    "atomic_write_text",
+    "call_lifecycle",
+    "check_run_paths",
+    "choose_run_dir",
+    "is_run_folder",
+    "reset_lifecycle_failures",
+    "setup_run_logging",
+]
+
 log = logging.getLogger("evalscope")
 
 
@@ -198,39 +211,18 @@ def setup_run_logging(log_path: Path, debug: bool, secrets: list[str]) -> loggin
     return handler
 
 
-_failures: dict[tuple[str, str], int] = {}
-
-
 def reset_lifecycle_failures() -> None:
-    """Each run logs its plugins' first failure with a traceback again."""
-    _failures.clear()
+    """Each run logs its plugins' first lifecycle failure with a traceback again."""
+    from evalscope.hooks import reset_failures
+
+    reset_failures()
 
 
 def call_lifecycle(hook_name: str, **kwargs: Any) -> None:
-    """Call every implementation of a lifecycle hook in isolation: one failure is logged, not raised.
+    """Call every implementation of a lifecycle hook in isolation (`evalscope.hooks.notify`)."""
+    from evalscope.hooks import notify
 
-    A hook that fails on every sample would bury the log in identical tracebacks, so each
-    (plugin, hook) pair logs its first failure with the traceback and later ones at DEBUG.
-    """
-    from evalscope.plugins import get_plugin_manager
-
-    hook = getattr(get_plugin_manager().hook, hook_name)
-    for impl in hook.get_hookimpls():
-        try:
-            impl.function(*(kwargs[name] for name in impl.argnames))
-        except Exception:
-            key = (impl.plugin_name, hook_name)
-            _failures[key] = _failures.get(key, 0) + 1
-            if _failures[key] == 1:
-                log.exception("plugin %r failed in %s; the run continues", impl.plugin_name, hook_name)
-            else:
-                log.debug(
-                    "plugin %r failed in %s again (%d times)",
-                    impl.plugin_name,
-                    hook_name,
-                    _failures[key],
-                    exc_info=True,
-                )
+    notify(hook_name, **kwargs)
 
 
 def _safe(name: str) -> str:

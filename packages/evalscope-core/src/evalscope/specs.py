@@ -13,6 +13,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+__all__ = [
+    "BackendCapabilities",
+    "BackendSpec",
+    "BenchmarkSpec",
+    "CommandSpec",
+    "MetricSpec",
+    "ModelSpec",
+    "ReporterSpec",
+    "ScorerSpec",
+    "spec_dump",
+]
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -100,8 +112,30 @@ class MetricSpec(_Spec):
     higher_is_better: bool = True
 
 
+class BackendCapabilities(BaseModel):
+    """What a backend honours of the run-wide flags. A flag it does not honour is refused before the
+    run with the backend's rule (`evalscope.run`), never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit: bool = Field(default=True, description="--limit N: the first N samples of each subset.")
+    fractional_limit: bool = Field(default=False, description="--limit 0.5: that fraction of each subset.")
+    batch_size: bool = Field(default=True, description="--eval-batch-size: concurrent requests or a batch.")
+    resume: bool = Field(default=False, description="--use-cache <run folder>: resume without re-asking.")
+    sample_events: bool = Field(default=False, description="Fires evalscope_on_sample_done for every sample.")
+    judge: bool = Field(default=False, description="Scores with the run's LLM judge (--judge).")
+    distributed: bool = Field(default=False, description="Can spread a run over several processes or nodes.")
+
+
 class BackendSpec(_Spec):
-    """An evaluation engine (`--backend`): native, opencompass, vlmeval, rag, ..."""
+    """An evaluation engine (`--backend`): native, opencompass, vlmeval, rag, ...
+
+    `eval_config` names the pydantic model of the backend's `--eval-config` (`"package.module:Model"`,
+    imported only when asked for); `capabilities` says which run-wide flags it honours.
+    """
+
+    eval_config: str | None = Field(default=None, description="'package.module:Model' of --eval-config.")
+    capabilities: BackendCapabilities = Field(default_factory=BackendCapabilities)
 
 
 class ReporterSpec(_Spec):

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 from evalscope.datasets import DatasetLoader, DataSource
 from evalscope.hookspecs import hookimpl
-from evalscope.specs import BackendSpec, BenchmarkSpec, CommandSpec, MetricSpec, ModelSpec, ScorerSpec
+from evalscope.specs import (
+    BackendCapabilities,
+    BackendSpec,
+    BenchmarkSpec,
+    CommandSpec,
+    MetricSpec,
+    ModelSpec,
+    ScorerSpec,
+)
 
 if TYPE_CHECKING:
     from evalscope.collections import MemberLoader
@@ -36,6 +44,13 @@ def evalscope_register_models() -> list[ModelSpec]:
             impl="evalscope_native.models.mock:MockModel",
             description="Answers every prompt with a fixed text; for smoke runs of the pipeline.",
             eval_types=("mock_llm",),
+        ),
+        ModelSpec(
+            name="scripted",
+            impl="evalscope_native.models.scripted:ScriptedModel",
+            description="A reply table served on 127.0.0.1 by the run itself (model_args.table; by default "
+            "the quickstart's table): the whole service path with no model to install.",
+            eval_types=("scripted",),
         ),
         ModelSpec(
             name="transformers",
@@ -166,6 +181,9 @@ def evalscope_register_backends() -> list[BackendSpec]:
             name="native",
             impl="evalscope_native.engine.backend:NativeBackend",
             description="EvalScope's own asyncio engine (default).",
+            capabilities=BackendCapabilities(
+                fractional_limit=True, resume=True, sample_events=True, judge=True
+            ),
         )
     ]
 

@@ -1,4 +1,5 @@
-"""Runs INSIDE OpenCompass's environment (`<engine python> engine_driver.py job.json`): stdlib + OpenCompass only.
+"""Runs INSIDE OpenCompass's environment, through the core's `evalscope_driver.py` (the job protocol): `run(job)`
+returns the plan; stdlib + OpenCompass only.
 
 It turns the job our backend wrote into an OpenCompass config file and runs OpenCompass's own command line
 (`opencompass.cli.main`) on it, in one process (`--debug`: tasks run one after the other in this process
@@ -19,8 +20,7 @@ OpenCompass builds it (`resolve_env_keys`; OpenCompass's own `'ENV'` reads `$OPE
 
 The config file stays in the run folder, so `python -m opencompass.cli.main <run>/opencompass/config.py`
 reproduces the run by hand (with `$OPENAI_API_KEY` set; per-model `'ENV:<variable>'` keys are resolved only by
-this driver, so replace them for such a run). A problem with the user's input exits with code 3 after writing
-`{"kind", "message"}` to the job's `error_path`; any other failure is the engine's own (non-zero exit).
+this driver, so replace them for such a run). A problem with the user's input raises `UserError`.
 """
 
 from __future__ import annotations
@@ -33,32 +33,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-USER_ERROR = 3
+from evalscope_driver import UserError, say
+
 ENV_KEY_PREFIX = "ENV:"  # key='ENV:<variable>': the model's API key is in that environment variable
 
 
-class UserError(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-def main(job_path: str) -> int:
-    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
-    try:
-        config_path, plan = build_config(job)
-    except UserError as exc:
-        Path(job["error_path"]).write_text(
-            json.dumps({"kind": exc.kind, "message": str(exc)}), encoding="utf-8"
-        )
-        print(f"[evalscope driver] {exc.kind} error: {exc}", flush=True)
-        return USER_ERROR
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    config_path, plan = build_config(job)
     outputs = Path(job["work_dir"])
     before = set(os.listdir(outputs)) if outputs.is_dir() else set()
     argv = ["opencompass", str(config_path), "-w", str(outputs), "--debug", "--mode", job["mode"]]
     if job.get("reuse") and before:
         argv += ["-r", "latest"]
-    print(f"[evalscope driver] running: {' '.join(argv)}", flush=True)
+    say(f"running: {' '.join(argv)}")
     resolve_env_keys()
     from opencompass.cli import main as oc_main
 
@@ -67,9 +54,8 @@ def main(job_path: str) -> int:
     after = sorted(set(os.listdir(outputs)))
     new = sorted(set(after) - before) or after  # reused: the latest existing folder
     plan["output_dir"] = str(outputs / new[-1])
-    Path(job["plan_path"]).write_text(json.dumps(plan, indent=2), encoding="utf-8")
-    print(f"[evalscope driver] done: {plan['output_dir']}", flush=True)
-    return 0
+    say(f"outputs: {plan['output_dir']}")
+    return plan
 
 
 def build_config(job: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
@@ -112,7 +98,7 @@ def build_config(job: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
             "work_dir": job["work_dir"],
         }
     )
-    config_path = Path(job["config_path"])
+    config_path = Path(job["folder"]) / "config.py"
     cfg.dump(str(config_path))
     plan = {"model_abbrs": [m["abbr"] for m in models], "entries": entries}
     return config_path, plan
@@ -256,7 +242,7 @@ def _check_local_data(datasets: list[dict[str, Any]], data_dir: str) -> None:
 def _model_config(model: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
     out = dict(model)
     if out.get("tokenizer_path") is None and out.pop("_needs_offline_tokenizer", False):
-        out["tokenizer_path"] = _approximate_tokenizer(Path(job["work_dir"]).parent / "approx_tokenizer")
+        out["tokenizer_path"] = _approximate_tokenizer(Path(job["folder"]) / "approx_tokenizer")
     out.pop("_needs_offline_tokenizer", None)
     out.pop("_max_out_len_override", None)
     return out
@@ -278,12 +264,5 @@ def _approximate_tokenizer(folder: Path) -> str:
         (folder / "tokenizer_config.json").write_text(
             json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", "unk_token": "[UNK]"}), encoding="utf-8"
         )
-    print(
-        f"[evalscope driver] offline: prompt tokens are counted approximately (words) with {folder}",
-        flush=True,
-    )
+    say(f"offline: prompt tokens are counted approximately (words) with {folder}")
     return str(folder)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))

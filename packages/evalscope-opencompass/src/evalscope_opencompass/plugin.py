@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evalscope.hookspecs import hookimpl
-from evalscope.specs import BackendSpec
+from evalscope.specs import BackendCapabilities, BackendSpec
 
 
 @hookimpl
@@ -15,5 +15,7 @@ def evalscope_register_backends() -> list[BackendSpec]:
             description="OpenCompass evaluates (in its own environment, as a subprocess); results land in "
             "EvalScope's reports. `eval_backend: OpenCompass` with EvalScope's eval_config keys.",
             tags=("external-engine",),
+            eval_config="evalscope_opencompass.settings:OpenCompassEvalConfig",
+            capabilities=BackendCapabilities(resume=True),
         )
     ]

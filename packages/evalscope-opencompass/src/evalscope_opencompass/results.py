@@ -19,25 +19,15 @@ percentages).
 from __future__ import annotations
 
 import json
-import logging
-import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evalscope.contracts import ChatMessage
+from evalscope.engines.job import read_engine_json
+from evalscope.engines.results import engine_metric, report_from_engine_metrics, report_from_rows, rows_agree
 from evalscope.errors import EvalScopeError
-from evalscope.report import (
-    CategoryScore,
-    MetricScore,
-    Report,
-    SampleRecord,
-    SubsetScore,
-    build_report,
-)
-
-log = logging.getLogger("evalscope.opencompass")
+from evalscope.report import MetricScore, Report, SampleRecord, SubsetScore
 
 _ROLES = {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system", "user": "user", "assistant": "assistant"}
 
@@ -60,16 +50,7 @@ class SubsetResult:
 
 
 def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise EvalScopeError(
-            f"OpenCompass wrote no {path.name} at {path}; the engine log says why."
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise EvalScopeError(
-            f"{path}:{exc.lineno}: unreadable JSON written by OpenCompass: {exc.msg}"
-        ) from None
+    return read_engine_json(path, "OpenCompass")
 
 
 def load_subset(output_dir: Path, model_abbr: str, entry: PlanEntry) -> SubsetResult:
@@ -113,77 +94,44 @@ def load_subset(output_dir: Path, model_abbr: str, entry: PlanEntry) -> SubsetRe
 def build_dataset_report(
     dataset: str, subsets: list[SubsetResult], *, model_name: str, fields: dict[str, Any]
 ) -> Report:
-    """One Report for a dataset from its subsets (abbrs)."""
-    engine_scores = {s.entry.abbr: s.metrics for s in subsets}
-    order = [s.entry.subset for s in subsets]
+    """One Report for a dataset from its subsets (abbrs): from the rows where each subset's rows are its
+    `accuracy` (the engine's headline; other evaluators' F1, BLEU, pass@k ... keep the engine's numbers)."""
+    records = [r for s in subsets for r in s.records]
+    where: dict[str, Any] = {
+        "backend": "opencompass",
+        "dataset": dataset,
+        "model_name": model_name,
+        "fields": fields,
+    }
     if subsets and all(s.per_row and _agrees(s) for s in subsets):
-        records = [r for s in subsets for r in s.records]
-        report = build_report(
-            records, name=f"opencompass/{dataset}", dataset_name=dataset, model_name=model_name,
-            metrics=["acc"], subset_order=order, **fields,
-        )  # fmt: skip
+        report = report_from_rows(records, **where)
     else:
-        report = _report_from_engine_metrics(dataset, subsets, model_name=model_name, fields=fields)
-    report.extra["engine_scores"] = engine_scores
+        report = report_from_engine_metrics(records, _engine_metrics(subsets), **where)
+    report.extra["engine_scores"] = {s.entry.abbr: s.metrics for s in subsets}
     return report
 
 
 def _agrees(s: SubsetResult) -> bool:
-    """Rows may stand for the score only if their mean is the engine's `accuracy` (its headline metric).
-
-    Evaluators whose headline is something else (F1, BLEU, pass@k ...) or whose accuracy is not a plain mean
-    of the row verdicts keep the engine's numbers; the rows are still written as reviews.
-    """
     engine = s.metrics.get("accuracy")
-    if engine is None or not s.records:
-        return False
-    ours = 100.0 * sum(r.scores.get("acc", 0.0) for r in s.records) / len(s.records)
-    if not math.isclose(ours, engine, abs_tol=1e-6):
-        log.warning(
-            "%s: the rows average %.4f %% but OpenCompass reports accuracy %.4f %%; keeping the engine's metrics",
-            s.entry.abbr, ours, engine,
-        )  # fmt: skip
-        return False
-    return True
-
-
-def _report_from_engine_metrics(
-    dataset: str, subsets: list[SubsetResult], *, model_name: str, fields: dict[str, Any]
-) -> Report:
-    names: list[str] = []
-    for s in subsets:
-        names += [m for m in s.metrics if m not in names]
-    metric_scores = []
-    for metric in names:
-        subs = [
-            SubsetScore(name=s.entry.subset, num=len(s.records), score=s.metrics[metric] / 100.0)
-            for s in subsets
-            if metric in s.metrics
-        ]
-        total = sum(x.num for x in subs)
-        micro = sum(x.score * x.num for x in subs) / total if total else _mean([x.score for x in subs])
-        metric_scores.append(
-            MetricScore(
-                name="mean_acc" if metric == "accuracy" else metric,
-                num=total,
-                score=micro,
-                macro_score=_mean([x.score for x in subs]),
-                categories=[CategoryScore(name="default", num=total, score=micro, subsets=subs)],
-            )
-        )
-    return Report(
-        name=f"opencompass/{dataset}",
-        dataset_name=dataset,
-        model_name=model_name,
-        metrics=metric_scores,
-        num_samples=sum(len(s.records) for s in subsets),
-        **fields,
+    return engine is not None and rows_agree(
+        s.entry.abbr, s.records, engine, engine="OpenCompass", scale=100.0
     )
 
 
-def _mean(values: Iterable[float]) -> float:
-    vals = list(values)
-    return sum(vals) / len(vals) if vals else math.nan
+def _engine_metrics(subsets: list[SubsetResult]) -> list[MetricScore]:
+    """OpenCompass's metrics as they are, but fractions (it reports percentages); `accuracy` is `mean_acc`."""
+    names = list(dict.fromkeys(m for s in subsets for m in s.metrics))
+    return [
+        engine_metric(
+            "mean_acc" if metric == "accuracy" else metric,
+            [
+                SubsetScore(name=s.entry.subset, num=len(s.records), score=s.metrics[metric] / 100.0)
+                for s in subsets
+                if metric in s.metrics
+            ],
+        )
+        for metric in names
+    ]
 
 
 def _predictions(folder: Path, abbr: str) -> list[dict[str, Any]]:

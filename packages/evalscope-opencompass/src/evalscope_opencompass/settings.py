@@ -18,13 +18,13 @@ out is taken from the top-level TaskConfig. Unknown keys fail with the closest v
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 
-from evalscope.config import TaskConfig, read_config_file
-from evalscope.errors import ConfigError, closest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from evalscope.config import TaskConfig
+from evalscope.engines.settings import EngineSettings, check_distinct_names, data_dir_from
+from evalscope.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field
 
 #: OpenCompass's API meta template (HUMAN/BOT/SYSTEM turns ↔ user/assistant/system messages), the one its
 #: own API model configs use; EvalScope 1.x names it 'default-api-meta-template-oc'.
@@ -38,12 +38,10 @@ API_META_TEMPLATE: dict[str, Any] = {
 META_TEMPLATES = {"default-api-meta-template-oc": API_META_TEMPLATE}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class OpenCompassModel(_Strict):
+class OpenCompassModel(BaseModel):
     """One model: an OpenAI-compatible service (`openai_api_base` set) or a local checkpoint folder."""
+
+    model_config = ConfigDict(extra="forbid")
 
     path: str = Field(description="Served model name (API), or a local checkpoint folder.")
     openai_api_base: str | None = Field(
@@ -86,62 +84,19 @@ class OpenCompassModel(_Strict):
         return self.openai_api_base is not None
 
 
-class OpenCompassEvalConfig(_Strict):
-    """`eval_config` for `eval_backend: OpenCompass` (EvalScope 1.x keys plus this plugin's settings)."""
+class OpenCompassEvalConfig(EngineSettings):
+    """`eval_config` for `eval_backend: OpenCompass`: EvalScope 1.x keys, plus the engine keys every engine
+    backend takes (`python`, `data_dir`: OpenCompass's data folder holding data/<dataset>/..., `timeout`,
+    `idle_timeout`, `reuse`, `work_dir`)."""
 
     datasets: list[str] = Field(default_factory=list)
     models: list[OpenCompassModel] = Field(default_factory=list)
     limit: int | float | str | None = Field(
         default=None, description="N → the first N rows; a fraction < 1; or OpenCompass's '[start:end]'."
     )
-    work_dir: str | None = None
-    reuse: bool | str | None = None
     debug: bool = False
     generation_kwargs: dict[str, Any] = Field(default_factory=dict)
-    # --- this plugin's settings ---
-    python: str | None = Field(
-        default=None, description="The engine's interpreter (env EVALSCOPE_OPENCOMPASS_PYTHON)."
-    )
-    data_dir: str | None = Field(
-        default=None,
-        description="OpenCompass's data folder, holding data/<dataset>/... (env EVALSCOPE_OPENCOMPASS_DATA).",
-    )
-    timeout: float | None = Field(default=None, gt=0, description="Seconds for the whole engine run.")
-    idle_timeout: float | None = Field(
-        default=None, gt=0, description="Kill the engine after this many seconds without output."
-    )
     mode: Literal["all", "infer"] = "all"
-
-
-def parse_eval_config(config: TaskConfig) -> OpenCompassEvalConfig:
-    """`config.eval_config` (a mapping or a YAML/JSON path) validated; errors name the key and the fix."""
-    raw = config.eval_config
-    source = "eval_config"
-    if isinstance(raw, str):
-        source = f"eval_config file {raw}"
-        raw = read_config_file(Path(raw))
-    data = dict(raw or {})
-    try:
-        return OpenCompassEvalConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
-
-
-def _describe(exc: ValidationError, source: str) -> str:
-    """One line per problem; an unknown key gets the closest valid names at its level (models[] included)."""
-    lines = [f"Invalid {source}:"]
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
-            in_model = len(err["loc"]) > 1 and err["loc"][0] == "models"
-            fields = list((OpenCompassModel if in_model else OpenCompassEvalConfig).model_fields)
-            guess = closest(str(err["loc"][-1]), fields)
-            hint = f" Did you mean {guess[0]!r}?" if guess else ""
-            lines.append(f"  - unknown key {loc!r}.{hint} Valid keys: {', '.join(sorted(fields))}")
-        else:
-            lines.append(f"  - {loc}: {err['msg']}")
-    lines.append("  (the opencompass backend's keys: docs/backends/opencompass.md)")
-    return "\n".join(lines)
 
 
 def models_for(config: TaskConfig, ec: OpenCompassEvalConfig) -> list[OpenCompassModel]:
@@ -185,48 +140,22 @@ def model_names(models: list[OpenCompassModel]) -> list[str]:
     """Each model's name: its `abbr`, else the last part of its path. Names must differ.
 
     The name is OpenCompass's `abbr` (its outputs go to `predictions/<abbr>/`, `results/<abbr>/`) and ours
-    (`reports/<name>/`, `reviews/<name>/`, the `<dataset>@<name>` keys of `run_task`). Two models with one name
-    would overwrite each other's outputs, so a clash is an error naming the fix rather than a silent suffix:
-    `qwen-2` would not say which of the two entries it is.
+    (`reports/<name>/`, `reviews/<name>/`, the `<dataset>@<name>` keys of `run_task`).
     """
-    names: list[str] = []
-    seen: dict[str, int] = {}
-    for i, model in enumerate(models):
-        name = model.abbr or Path(model.path.rstrip("/")).name or "model"
-        folder = name.replace("/", "_").replace("\\", "_").replace(":", "_")  # as the run folder files it
-        if folder in seen:
-            j = seen[folder]
-            raise ConfigError(
-                f"eval_config.models[{j}] and models[{i}] are both named {name!r} (a model's name is its abbr, "
-                "else the last part of its path); each model's outputs and reports are filed under its name, "
-                "so names must differ.",
-                hint=f"set a distinct `abbr` on each, e.g. models[{i}].abbr: {name}-{i}",
-            )
-        seen[folder] = i
-        names.append(name)
+    names = [model.abbr or Path(model.path.rstrip("/")).name or "model" for model in models]
+    check_distinct_names(names, key="models", rule="its abbr, else the last part of its path")
     return names
 
 
 def data_dir_for(ec: OpenCompassEvalConfig) -> Path:
     """OpenCompass's data folder: eval_config.data_dir, $EVALSCOPE_OPENCOMPASS_DATA, $COMPASS_DATA_CACHE."""
-    for source, value in (
-        ("eval_config.data_dir", ec.data_dir),
-        ("$EVALSCOPE_OPENCOMPASS_DATA", os.environ.get("EVALSCOPE_OPENCOMPASS_DATA")),
-        ("$COMPASS_DATA_CACHE", os.environ.get("COMPASS_DATA_CACHE")),
-    ):
-        if value:
-            path = Path(value).expanduser().resolve()
-            if not path.is_dir():
-                raise ConfigError(
-                    f"OpenCompass's data folder {path} (from {source}) does not exist.",
-                    hint="point it at the folder that holds OpenCompass's `data/` (e.g. data/gsm8k/test.jsonl); "
-                    "docs/backends/opencompass.md#data shows the layout",
-                )
-            return path
-    raise ConfigError(
-        "The opencompass backend reads datasets from a local folder and never downloads them; none is set.",
-        hint="set eval_config.data_dir (or $EVALSCOPE_OPENCOMPASS_DATA) to the folder that holds OpenCompass's "
-        "`data/` (data/gsm8k/test.jsonl, data/mmlu/test/<subject>_test.csv, ...)",
+    return data_dir_from(
+        ec.data_dir,
+        variables=("EVALSCOPE_OPENCOMPASS_DATA", "COMPASS_DATA_CACHE"),
+        what="OpenCompass's data folder",
+        backend="opencompass",
+        layout="OpenCompass's `data/` (data/gsm8k/test.jsonl, data/mmlu/test/<subject>_test.csv, ...; "
+        "docs/backends/opencompass.md#data shows the layout)",
     )
 
 

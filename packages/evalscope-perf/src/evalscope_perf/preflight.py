@@ -17,9 +17,9 @@ import ssl
 from urllib.parse import urlsplit
 
 from evalscope.errors import EvalScopeError
+from evalscope.http.exchange import Exchange
 from evalscope.secrets import redact_message, redact_url
 
-from evalscope_perf.http.exchange import Exchange
 from evalscope_perf.prepare import Prepared
 from evalscope_perf.record import finalize
 from evalscope_perf.runner import make_client, run_async

@@ -24,10 +24,10 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
+from evalscope.http.exchange import Exchange
 from evalscope.secrets import redact_message
 
 from evalscope_perf.apis.base import ApiFormat, StreamError
-from evalscope_perf.http.exchange import Exchange
 
 __all__ = ["RequestRecord", "finalize"]
 

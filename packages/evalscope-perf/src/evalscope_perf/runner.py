@@ -19,8 +19,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from evalscope.http.exchange import Exchange
+
 from evalscope_perf.apis.base import ApiFormat
-from evalscope_perf.http.exchange import Exchange
 from evalscope_perf.record import RequestRecord, finalize
 
 __all__ = ["Client", "LoadJob", "make_client", "run_async", "run_phase", "split"]
@@ -63,10 +64,10 @@ def make_client(
     kernel_stamps: bool = True,
 ) -> Client:
     if kind == "aiohttp":
-        from evalscope_perf.http.aiohttp_client import AiohttpClient
+        from evalscope.http.aiohttp_client import AiohttpClient
 
         return AiohttpClient(url, headers, connect_timeout=connect, read_timeout=read, total_timeout=total)
-    from evalscope_perf.http.raw import RawHttpClient
+    from evalscope.http.raw import RawHttpClient
 
     return RawHttpClient(
         url,

@@ -389,6 +389,13 @@ def _fill_from_task(tool: str, data: dict[str, Any], task: TaskConfig) -> None:
             if evl.get("limits") is None and task.limit is not None and task.limit >= 1:
                 evl["limits"] = int(task.limit)
     elif tool == "ragas" and isinstance(evl, dict):
+        if task.limit is not None and "limit" in task.model_fields_set:
+            from evalscope.errors import ConfigError
+
+            raise ConfigError(
+                "tool RAGAS scores the whole testset: --limit is not supported there.",
+                hint="drop --limit, or give a smaller testset file in eval_config.eval.testset_file",
+            )
         if "critic_llm" not in evl and task.model and task.api_url:
             evl["critic_llm"] = {"model_name": task.model, "api_base": task.api_url, "api_key": api_key}
         if evl.get("batch_size") is None and "eval_batch_size" in task.model_fields_set:

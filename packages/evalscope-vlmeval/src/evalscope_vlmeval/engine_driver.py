@@ -1,4 +1,5 @@
-"""Runs INSIDE VLMEvalKit's environment (`<engine python> engine_driver.py job.json`): stdlib + VLMEvalKit only.
+"""Runs INSIDE VLMEvalKit's environment, through the core's `evalscope_driver.py` (the job protocol): `run(job)`
+returns the plan, `catalogue()` the datasets VLMEvalKit supports; stdlib + VLMEvalKit only.
 
 It does what EvalScope 1.x's VLMEvalKit manager did in-process — register each model under its alias in
 VLMEvalKit's `supported_VLM`, build its `Arguments`, call `vlmeval.run.run_task` (which loops over the models,
@@ -14,18 +15,10 @@ Guards before VLMEvalKit runs (it downloads, and this backend never does):
 * an official dataset's TSV has the checksum VLMEvalKit expects — with any other file VLMEvalKit would
   download the official one over it.
 
-torchvision: PyPI's wheel is built for CUDA torch and its compiled operators cannot load next to the CPU
-torch of the engine environment; `import torchvision` then fails registering a fake kernel for
-`torchvision::nms`. VLMEvalKit imports torchvision at module level for a few video/document datasets, so when
-that happens the driver declares the two operator schemas torchvision expects (no kernels: calling them
-still fails) and imports it again. API models never call them, nor does the Idefics3 image processor of a
-local DOCLING checkpoint (it uses torchvision's Python transforms only).
+The CPU-environment fixes (torchvision's CUDA-only operators, transformers 5's renamed auto class) are in
+`engine_compat.py`.
 
-transformers 5 renamed `AutoModelForVision2Seq` (which VLMEvalKit 0.0.20's IDEFICS2 and DOCLING import) to
-`AutoModelForImageTextToText`; when a local model is built and the old name is missing, the driver adds it back
-as an alias of the new class (`transformers_compat`). On transformers 4.x it changes nothing.
-
-A problem with the user's input exits with code 3 after writing `{"kind", "message"}` to `error_path`.
+A problem with the user's input raises `UserError`; a dataset VLMEvalKit failed on is in the plan's `failed`.
 """
 
 from __future__ import annotations
@@ -33,90 +26,37 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-USER_ERROR = 3
-FAILED_DATASET = 4
+from engine_compat import import_torchvision, transformers_compat
+from evalscope_driver import UserError, say
 
 
-class UserError(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-def main(job_path: str) -> int:
-    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
+def run(job: dict[str, Any]) -> dict[str, Any]:
     import_torchvision()
-    try:
-        args = prepare(job)
-    except UserError as exc:
-        Path(job["error_path"]).write_text(
-            json.dumps({"kind": exc.kind, "message": str(exc)}), encoding="utf-8"
-        )
-        print(f"[evalscope driver] {exc.kind} error: {exc}", flush=True)
-        return USER_ERROR
+    args = prepare(job)
     from vlmeval.run import run_task
 
-    print(f"[evalscope driver] running VLMEvalKit on {args.data} with models {args.model}", flush=True)
+    say(f"running VLMEvalKit on {args.data} with models {args.model}")
     run_task(args)
     plan = collect(job)
-    Path(job["plan_path"]).write_text(json.dumps(plan, indent=2, default=str), encoding="utf-8")
-    failed = {
+    plan["failed"] = {
         f"{alias}/{name}": d["error"]
         for alias, m in plan["models"].items()
         for name, d in m["datasets"].items()
         if d.get("error")
     }
-    if failed:
-        print(f"[evalscope driver] VLMEvalKit failed on: {json.dumps(failed)}", flush=True)
-        return FAILED_DATASET
-    print("[evalscope driver] done", flush=True)
-    return 0
+    return plan
 
 
-def import_torchvision() -> None:
-    """Import torchvision; if its CUDA-only operators cannot load, declare their schemas and retry."""
-    try:
-        import torchvision  # noqa: F401
-    except RuntimeError as exc:
-        if "torchvision::nms" not in str(exc):
-            raise
-        import torch
+def catalogue() -> list[str]:
+    """The datasets VLMEvalKit supports (~600 names; importing it takes ~45 s)."""
+    import_torchvision()
+    from vlmeval.dataset import SUPPORTED_DATASETS
 
-        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
-            del sys.modules[name]
-        lib = torch.library.Library("torchvision", "DEF")
-        lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        globals()["_torchvision_schemas"] = lib  # the Library must outlive this function
-        import torchvision  # noqa: F401,F811
-
-        print(
-            "[evalscope driver] torchvision's compiled ops are unavailable (CUDA build); schemas declared",
-            flush=True,
-        )
-
-
-def transformers_compat() -> None:
-    """Give transformers 5 back the name `AutoModelForVision2Seq`, which VLMEvalKit 0.0.20 still imports.
-
-    transformers 5 renamed the auto class to `AutoModelForImageTextToText` (the same mapping: idefics2,
-    idefics3, ...). Called when a local model is built — not at start-up, because transformers replaces its
-    lazy module in `sys.modules` while VLMEvalKit is being imported, which would drop an alias set earlier.
-    """
-    import transformers
-
-    if not hasattr(transformers, "AutoModelForVision2Seq") and hasattr(
-        transformers, "AutoModelForImageTextToText"
-    ):
-        setattr(transformers, "AutoModelForVision2Seq", transformers.AutoModelForImageTextToText)  # noqa: B010
-        print(
-            "[evalscope driver] transformers.AutoModelForVision2Seq = AutoModelForImageTextToText", flush=True
-        )
+    return sorted(set(SUPPORTED_DATASETS))
 
 
 class ModelBuilder(partial):  # type: ignore[type-arg,unused-ignore]
@@ -242,7 +182,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evalscope.hookspecs import hookimpl
-from evalscope.specs import BackendSpec
+from evalscope.specs import BackendCapabilities, BackendSpec
 
 
 @hookimpl
@@ -16,5 +16,7 @@ def evalscope_register_backends() -> list[BackendSpec]:
             "as a subprocess; results land in EvalScope's reports. `eval_backend: VLMEvalKit`.",
             aliases=("vlmevalkit",),
             tags=("external-engine", "multimodal"),
+            eval_config="evalscope_vlmeval.settings:VLMEvalConfig",
+            capabilities=BackendCapabilities(resume=True),
         )
     ]

@@ -13,24 +13,14 @@ is a failed sample: recorded with that error, scored 0, counted in the report's 
 
 from __future__ import annotations
 
-import logging
 import math
 import string
 from collections import Counter
 from typing import Any
 
 from evalscope.contracts import ChatMessage
-from evalscope.report import (
-    CategoryScore,
-    MetricScore,
-    Report,
-    SampleError,
-    SampleRecord,
-    SubsetScore,
-    build_report,
-)
-
-log = logging.getLogger("evalscope.vlmeval")
+from evalscope.engines.results import engine_metric, report_from_engine_metrics, report_from_rows, rows_agree
+from evalscope.report import MetricScore, Report, SampleRecord, SubsetScore
 
 FAIL_MESSAGE = "Failed to obtain answer via API"
 _OPTION_KEYS = tuple(string.ascii_uppercase[:10])
@@ -73,14 +63,17 @@ def dataset_report(
     name: str, entry: dict[str, Any], records: list[SampleRecord], *, model_name: str, fields: dict[str, Any]
 ) -> Report:
     metrics: dict[str, float] = {k: float(v) for k, v in (entry.get("metrics") or {}).items()}
+    where: dict[str, Any] = {
+        "backend": "vlmeval",
+        "dataset": name,
+        "model_name": model_name,
+        "fields": fields,
+    }
     scored = bool(records) and all("acc" in r.scores or r.error for r in records)
-    if scored and _agrees(name, records, metrics):
-        order = list(dict.fromkeys(r.subset for r in records))
-        return build_report(
-            records, name=f"vlmeval/{name}", dataset_name=name, model_name=model_name,
-            metrics=["acc"], subset_order=order, **fields,
-        )  # fmt: skip
-    return _from_engine_metrics(name, entry, records, metrics, model_name=model_name, fields=fields)
+    overall = _overall(metrics)
+    if scored and (overall is None or rows_agree(name, records, overall, engine="VLMEvalKit")):
+        return report_from_rows(records, **where)  # with no Overall to compare, the rows are all there is
+    return report_from_engine_metrics(records, [_engine_metric(entry, records, metrics)], **where)
 
 
 def _overall(metrics: dict[str, float]) -> float | None:
@@ -90,54 +83,18 @@ def _overall(metrics: dict[str, float]) -> float | None:
     return None
 
 
-def _agrees(name: str, records: list[SampleRecord], metrics: dict[str, float]) -> bool:
-    overall = _overall(metrics)
-    if overall is None:
-        return True  # nothing to compare with: the rows are all we have
-    ours = sum(r.scores.get("acc", 0.0) for r in records) / len(records)
-    if math.isclose(ours, overall, abs_tol=1e-6):
-        return True
-    log.warning("%s: the rows average %.4f but VLMEvalKit reports Overall %.4f; keeping its metrics",
-                name, ours, overall)  # fmt: skip
-    return False
-
-
-def _from_engine_metrics(
-    name: str,
-    entry: dict[str, Any],
-    records: list[SampleRecord],
-    metrics: dict[str, float],
-    *,
-    model_name: str,
-    fields: dict[str, Any],
-) -> Report:
-    n = len(records)
-    overall = _overall(metrics)
+def _engine_metric(
+    entry: dict[str, Any], records: list[SampleRecord], metrics: dict[str, float]
+) -> MetricScore:
+    """VLMEvalKit's metrics as they are: `split=none|<category>` per subset, `Overall` the headline."""
     counts = Counter(r.subset for r in records)
     subsets = [
-        SubsetScore(name=k.rsplit("|", 1)[-1], num=counts.get(k.rsplit("|", 1)[-1], n), score=v)
+        SubsetScore(name=k.rsplit("|", 1)[-1], num=counts.get(k.rsplit("|", 1)[-1], len(records)), score=v)
         for k, v in metrics.items()
         if k.rsplit("|", 1)[-1] != "Overall"
     ]
+    overall = _overall(metrics)
     headline = overall if overall is not None else (subsets[0].score if subsets else math.nan)
-    errors = [SampleError(id=r.id, subset=r.subset, error=r.error) for r in records if r.error]
     primary = str(entry.get("primary_metric") or "")
     metric_name = "mean_acc" if "acc" in primary.lower() else (primary or "score")
-    return Report(
-        name=f"vlmeval/{name}",
-        dataset_name=name,
-        model_name=model_name,
-        metrics=[
-            MetricScore(
-                name=metric_name,
-                num=n,
-                score=headline,
-                macro_score=sum(s.score for s in subsets) / len(subsets) if subsets else headline,
-                categories=[CategoryScore(name="default", num=n, score=headline, subsets=subsets)],
-            )
-        ],
-        num_samples=n,
-        num_errors=len(errors),
-        errors=errors,
-        **fields,
-    )
+    return engine_metric(metric_name, subsets, num=len(records), score=headline)

@@ -23,14 +23,14 @@ checkpoint folder, for one (docs/backends/vlmeval.md lists which classes run on 
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from evalscope.config import TaskConfig, read_config_file
-from evalscope.errors import ConfigError, closest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from evalscope.config import TaskConfig
+from evalscope.engines.settings import EngineSettings, check_distinct_names, data_dir_from
+from evalscope.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class VLMModel(BaseModel):
@@ -60,10 +60,10 @@ class VLMModel(BaseModel):
     )
 
 
-class VLMEvalConfig(BaseModel):
-    """`eval_config` for `eval_backend: VLMEvalKit` (EvalScope 1.x keys plus this plugin's settings)."""
-
-    model_config = ConfigDict(extra="forbid")
+class VLMEvalConfig(EngineSettings):
+    """`eval_config` for `eval_backend: VLMEvalKit`: EvalScope 1.x keys, plus the engine keys every engine
+    backend takes (`python`, `data_dir`: VLMEvalKit's data folder holding <dataset>.tsv, `timeout`,
+    `idle_timeout`, `work_dir`)."""
 
     data: list[str] = Field(default_factory=list)
     model: list[VLMModel | str] = Field(default_factory=list)
@@ -78,46 +78,10 @@ class VLMEvalConfig(BaseModel):
     judge: str = Field(
         default="exact_matching", description="'exact_matching' (offline) or a judge model name."
     )
-    work_dir: str | None = None
     verbose: bool = False
     ignore: bool | None = Field(
         default=None, description="Accepted for EvalScope 1.x configs; VLMEvalKit's default."
     )
-    # --- this plugin's settings ---
-    python: str | None = Field(
-        default=None, description="The engine's interpreter (env EVALSCOPE_VLMEVAL_PYTHON)."
-    )
-    data_dir: str | None = Field(
-        default=None,
-        description="VLMEvalKit's data folder holding <dataset>.tsv (env EVALSCOPE_VLMEVAL_DATA).",
-    )
-    timeout: float | None = Field(default=None, gt=0, description="Seconds for the whole engine run.")
-    idle_timeout: float | None = Field(
-        default=None, gt=0, description="Kill the engine after this many seconds without output."
-    )
-
-
-def parse_eval_config(config: TaskConfig) -> VLMEvalConfig:
-    raw = config.eval_config
-    source = "eval_config"
-    if isinstance(raw, str):
-        source = f"eval_config file {raw}"
-        raw = read_config_file(Path(raw))
-    try:
-        return VLMEvalConfig.model_validate(dict(raw or {}))
-    except ValidationError as exc:
-        lines = [f"Invalid {source}:"]
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                fields = list(VLMEvalConfig.model_fields)
-                guess = closest(str(err["loc"][-1]), fields)
-                hint = f" Did you mean {guess[0]!r}?" if guess else ""
-                lines.append(f"  - unknown key {loc!r}.{hint} Valid keys: {', '.join(sorted(fields))}")
-            else:
-                lines.append(f"  - {loc}: {err['msg']}")
-        lines.append("  (the vlmeval backend's keys: docs/backends/vlmeval.md)")
-        raise ConfigError("\n".join(lines)) from None
 
 
 def models_for(config: TaskConfig, ec: VLMEvalConfig) -> list[VLMModel]:
@@ -156,7 +120,7 @@ class ResolvedModel:
     name: str  # the reports' model_name: reports/<name>/, reviews/<name>/, run_task's `<dataset>@<name>`
     alias: str  # its name inside VLMEvalKit: the supported_VLM entry and the folder of its outputs
     engine: dict[str, Any]  # the keyword arguments of its VLMEvalKit model class; never the key
-    api_key: str | None  # travels in the engine's environment (`key_env`), never in a file
+    api_key: str | None = field(repr=False)  # in the engine's environment only (`key_env`), never a file
 
     def key_env(self, index: int) -> str | None:
         return None if self.api_key is None else f"EVALSCOPE_VLM_API_KEY_{index}"
@@ -172,26 +136,20 @@ def resolve_models(config: TaskConfig, ec: VLMEvalConfig) -> list[ResolvedModel]
     """
     flag_key = config.api_key.get_secret_value() if config.api_key is not None else ""
     resolved: list[ResolvedModel] = []
-    seen: dict[str, int] = {}
     for i, model in enumerate(models_for(config, ec)):
         custom = model.name == "CustomAPIModel"
         name = model.abbr or config.model_id or (model.type if custom else None) or model.name
         name = Path(str(name).rstrip("/")).name or "model"
-        alias = safe_alias(name)
-        if alias in seen:
-            j = seen[alias]
-            raise ConfigError(
-                f"eval_config.model[{j}] and model[{i}] are both named {name!r} (a model's name is its `abbr`, "
-                "else a CustomAPIModel's `type`, else its `name`); each model's outputs and reports are filed "
-                "under its name, so names must differ.",
-                hint=f"set a distinct `abbr` on each, e.g. model[{i}].abbr: {alias}-{i}",
-            )
-        seen[alias] = i
         # CustomAPIModel always sends a key (EMPTY when none is set); other classes get one only if given.
         key = model.key or ((flag_key or "EMPTY") if custom else None)
-        resolved.append(
-            ResolvedModel(name=name, alias=alias, engine=engine_model(model, config, i), api_key=key)
-        )
+        engine = engine_model(model, config, i)
+        resolved.append(ResolvedModel(name=name, alias=safe_alias(name), engine=engine, api_key=key))
+    check_distinct_names(
+        [m.name for m in resolved],
+        key="model",
+        rule="its `abbr`, else a CustomAPIModel's `type`, else its `name`",
+        folder=safe_alias,
+    )
     return resolved
 
 
@@ -202,22 +160,12 @@ def safe_alias(name: str) -> str:
 
 def data_dir_for(ec: VLMEvalConfig) -> Path:
     """VLMEvalKit's data folder: eval_config.data_dir, $EVALSCOPE_VLMEVAL_DATA, $LMUData (VLMEvalKit's own)."""
-    for source, value in (
-        ("eval_config.data_dir", ec.data_dir),
-        ("$EVALSCOPE_VLMEVAL_DATA", os.environ.get("EVALSCOPE_VLMEVAL_DATA")),
-        ("$LMUData", os.environ.get("LMUData")),
-    ):
-        if value:
-            path = Path(value).expanduser().resolve()
-            if not path.is_dir():
-                raise ConfigError(
-                    f"VLMEvalKit's data folder {path} (from {source}) does not exist.",
-                    hint="point it at the folder holding <dataset>.tsv files (VLMEvalKit's LMUData)",
-                )
-            return path
-    raise ConfigError(
-        "The vlmeval backend reads datasets from a local folder and never downloads them; none is set.",
-        hint="set eval_config.data_dir (or $EVALSCOPE_VLMEVAL_DATA) to the folder holding <dataset>.tsv files",
+    return data_dir_from(
+        ec.data_dir,
+        variables=("EVALSCOPE_VLMEVAL_DATA", "LMUData"),
+        what="VLMEvalKit's data folder",
+        backend="vlmeval",
+        layout="<dataset>.tsv files (VLMEvalKit's LMUData)",
     )
 
 

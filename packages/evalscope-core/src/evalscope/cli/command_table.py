@@ -37,13 +37,6 @@ BUILTIN: dict[str, CommandEntry] = {
     )
 }
 
-#: Commands whose owning distribution is not installed: the error names what to install.
-KNOWN_PLUGIN_COMMANDS: dict[str, str] = {
-    "perf": "evalscope-perf",
-    "app": "evalscope-app",
-    "collection": "evalscope-native",
-}
-
 
 def plugin_fingerprint() -> str:
     """Hash of every installed distribution that declares `evalscope.plugins` entry points."""

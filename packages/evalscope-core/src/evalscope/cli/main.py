@@ -16,7 +16,7 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from evalscope import __version__
-from evalscope.cli.command_table import BUILTIN, KNOWN_PLUGIN_COMMANDS, CommandEntry, plugin_commands
+from evalscope.cli.command_table import BUILTIN, CommandEntry, plugin_commands
 
 
 class _LazyCommand(TyperCommand):
@@ -60,10 +60,10 @@ class LazyGroup(TyperGroup):
         entry = self._table(include_plugins=cmd_name not in BUILTIN).get(cmd_name)
         if entry is not None:
             return _LazyCommand(entry)
-        dist = KNOWN_PLUGIN_COMMANDS.get(cmd_name)
-        if dist is not None:
-            from evalscope.distributions import install_hint
+        from evalscope.distributions import install_hint, provider_of
 
+        dist = provider_of("command", cmd_name)
+        if dist is not None:
             raise UsageError(
                 f"`evalscope {cmd_name}` is provided by the {dist} plugin, which is not installed.\n"
                 f"  hint: {install_hint(dist)}"

@@ -51,12 +51,10 @@ def default_loader(data_dir: str | os.PathLike[str] | None = None) -> MemberLoad
     """The installed engine's loader (local data under `data_dir`, default `EVALSCOPE_DATA_DIR`)."""
     from evalscope.distributions import install_hint
     from evalscope.errors import MissingDependencyError
-    from evalscope.plugins import get_plugin_manager
+    from evalscope.hooks import first_result
 
     folder = Path(data_dir).expanduser() if data_dir is not None else None
-    loader: MemberLoader | None = get_plugin_manager().hook.evalscope_resolve_collection_loader(
-        data_dir=folder
-    )
+    loader: MemberLoader | None = first_result("evalscope_resolve_collection_loader", data_dir=folder)
     if loader is None:
         raise MissingDependencyError(
             "Sampling a collection reads its members through an engine plugin, and none is installed.",

@@ -15,7 +15,7 @@ setting, looked up in this order (first hit wins):
 Probing an interpreter (its engine version and package folder) costs ~0.1 s: `importlib.util.find_spec`
 locates the package without importing it (importing OpenCompass takes ~20 s).
 
-It lives in the core so that `evalscope-opencompass` and `evalscope-vlmeval` each install alone on top of it.
+It lives in the core so that each engine plugin installs alone on top of it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evalscope.errors import MissingDependencyError
+
+__all__ = ["EngineInstall", "EngineSpec", "candidate_pythons", "checkout_engines_dir", "find_engine", "probe"]
 
 _PROBE = """
 import importlib.metadata as m, importlib.util as u, json, sys

@@ -13,7 +13,7 @@ subprocess. Three things make that safe to drive from a test suite or a CI job:
 
 A child that exits non-zero, or is killed, raises `EngineFailed` naming the log file.
 
-It lives in the core so that `evalscope-opencompass` and `evalscope-vlmeval` each install alone on top of it.
+It lives in the core so that each engine plugin installs alone on top of it.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ from pathlib import Path
 
 from evalscope.errors import EvalScopeError
 
+__all__ = ["EngineFailed", "EngineResult", "run_engine", "scrub_secrets"]
+
 
 class EngineFailed(EvalScopeError):
     """The engine process failed: exited non-zero, timed out, or went silent. Carries the log path."""
 
     def __init__(self, message: str, log_path: Path, returncode: int | None, hint: str | None = None) -> None:
         super().__init__(f"{message} (engine log: {log_path})", hint)
+        self.reason = message  # the message without the log path
         self.log_path = log_path
         self.returncode = returncode
 

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from evalscope.contracts import ChatMessage
+from evalscope.data_files import iter_jsonl
 from evalscope.datasets import DataSource, LoadedSplit
-from evalscope.errors import ConfigError, DataFormatError, UnknownNameError
+from evalscope.errors import ConfigError, UnknownNameError
 
 __all__ = ["ArenaLoader", "ArenaSpec", "PREFIX"]
 
@@ -130,13 +131,7 @@ def _answers(model: dict[str, str]) -> dict[tuple[str, str, str], _Answer]:
         reviews = run_dir / "reviews" / folder / f"{report.stem}.jsonl"
         if not reviews.is_file():
             raise ConfigError(f"general_arena model {model['name']!r}: {report} has no reviews at {reviews}.")
-        for lineno, line in enumerate(reviews.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as exc:
-                raise DataFormatError(str(reviews), f"not JSON: {exc}", line=lineno) from None
+        for _, rec in iter_jsonl(reviews):
             if rec.get("error") is not None or rec.get("prediction") is None:
                 continue
             messages = [ChatMessage.model_validate(m) for m in rec.get("input") or []]

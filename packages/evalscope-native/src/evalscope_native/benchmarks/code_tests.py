@@ -14,6 +14,10 @@ Optional: ``entry_point`` (then ``check(<entry_point>)`` is called after the tes
 and ``setup`` (run before the code: imports, helpers). A bare completion that continues a
 function-signature prompt is completed with the prompt: when ``entry_point`` is given and the
 extracted code does not define it, the prompt is put in front (as HumanEval always does).
+
+The ``tests`` run as a checked run: in a checker process of their own, with ``setup``, where the
+names they use but do not define (and ``entry_point``, and the top-level names of a
+``canonical_solution`` they use, even builtins) are the candidate's, whose values arrive by value.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from evalscope.contracts import Sample
 from evalscope_native.benchmarks.code_extraction import defines
 from evalscope_native.benchmarks.humaneval import CodeBenchmark, execution_summary
 from evalscope_native.benchmarks.live_code_bench_cases import TestCase, parse_cases, run_cases
+from evalscope_native.sandbox.checked import CheckedProgram, defined_names, read_names
 
 
 class CodeTests(CodeBenchmark):
@@ -62,12 +67,21 @@ class CodeTests(CodeBenchmark):
             code = sample.input + code
         return "\n".join(p for p in (meta["setup"], code) if p)
 
-    def program_for(self, code: str, sample: Sample) -> str:
+    def program_for(self, code: str, sample: Sample) -> CheckedProgram:
+        """The candidate's code in its process; the tests (and ``check(entry_point)``) in the checker."""
         meta = sample.metadata
-        parts = [self.candidate_code(code, sample), meta["tests"]]
-        if meta["entry_point"]:
-            parts.append(f"check({meta['entry_point']})")
-        return "\n".join(p for p in parts if p)
+        entry_point = meta["entry_point"]
+        tests = meta["tests"] + (f"\ncheck({entry_point})" if entry_point else "")
+        remote = {entry_point} if entry_point else set()
+        if isinstance(sample.target, str) and sample.target:
+            # A builtin the reference solution redefines (a function named `sum`) is the candidate's too.
+            remote |= defined_names(sample.target) & (read_names(tests) | read_names(meta["setup"]))
+        return CheckedProgram(
+            program=self.candidate_code(code, sample),
+            tests=tests,
+            setup=meta["setup"],
+            remote=tuple(sorted(remote)),
+        )
 
     def execute(self, extracted: str, sample: Sample) -> bool:
         meta = sample.metadata
@@ -95,12 +109,5 @@ class CodeTests(CodeBenchmark):
         return bool(summary["status"] == "passed")
 
     def _run_asserts(self, extracted: str, sample: Sample) -> dict[str, Any]:
-        from evalscope_native.sandbox import run_untrusted
-
-        program, limits = self.program_for(extracted, sample), self.limits()
-        key = self.cache.key(program, "", limits, self.isolation)
-        result = self.cache.get(key)
-        if result is None:
-            result = run_untrusted(program, limits=limits, isolation=self.isolation)
-            self.cache.put(key, result)
+        result = self.run_checked(self.program_for(extracted, sample))
         return execution_summary(result) | {"cached": result.cached}

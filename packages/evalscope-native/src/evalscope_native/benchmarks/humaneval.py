@@ -2,9 +2,11 @@
 
 Matches EvalScope 1.14.1: the same prompt, the first fenced block (else the bare reply) as the
 completion, and the check program ``prompt + completion + "\\n" + test + "\\n" + check(entry_point)``.
-EvalScope runs it with ``exec`` in a subprocess (or Docker); we run it in
-``evalscope_native.sandbox`` (bubblewrap + rlimits), where a pass needs the program to run to its
-end, so ``sys.exit(0)`` before the asserts is a failure, not the pass a naive harness would count.
+EvalScope runs it with ``exec`` in one process (or Docker), where the completion can reach the
+comparison: a returned object whose ``__eq__`` is always true passes 157 of 164 tasks there. We run
+it in ``evalscope_native.sandbox`` as a *checked* run: ``prompt + completion`` in the candidate's
+process, ``test`` + ``check(entry_point)`` in a separate checker (with the prompt's helpers) that
+receives every return value by value; a pass needs the checker to run the tests to their end.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
 
 from evalscope_native.benchmarks.code_extraction import extract_code
+from evalscope_native.sandbox.checked import CheckedProgram
 from evalscope_native.sandbox.result import Isolation
 
 PROMPT = (
@@ -44,9 +47,19 @@ def require_sandbox() -> Isolation:
         ) from exc
 
 
-def check_program(prompt: str, completion: str, test: str, entry_point: str) -> str:
-    """EvalScope's check program: the prompt, the completion, the tests, then the call of check."""
-    return prompt + completion + "\n" + test + "\n" + f"check({entry_point})"
+def check_program(prompt: str, completion: str, test: str, entry_point: str) -> CheckedProgram:
+    """EvalScope's check program (prompt, completion, test, ``check(entry_point)``), split in two.
+
+    The candidate's process runs ``prompt + completion``. The checker runs the prompt (trusted: it
+    defines the helpers some tests use, e.g. ``poly``, ``encode_cyclic``), then the test and
+    ``check(entry_point)`` with ``entry_point`` bound to the candidate's function.
+    """
+    return CheckedProgram(
+        program=prompt + completion,
+        tests=test + "\n" + f"check({entry_point})",
+        setup=prompt,
+        remote=(entry_point,),
+    )
 
 
 def shorten(text: str, keep: int = STDERR_KEEP) -> str:
@@ -70,9 +83,9 @@ def execution_summary(result: Any) -> dict[str, Any]:
 
 
 class CodeBenchmark(Benchmark):
-    """Runs ``program_for(code, sample)`` in the sandbox; ``acc`` is 1 when it passed.
+    """Runs ``program_for(code, sample)`` (a checked run) in the sandbox; ``acc`` is 1 when it passed.
 
-    Results are cached by the hash of (program, limits, isolation) (`SandboxCache`, under
+    Results are cached by the hash of (program, tests, limits, isolation) (`SandboxCache`, under
     `$EVALSCOPE_CACHE_DIR/sandbox`), and samples are scored on one thread per core: each waits on its
     own sandbox process, so n completions per task run in parallel.
     """
@@ -96,7 +109,7 @@ class CodeBenchmark(Benchmark):
     def report_extra(self) -> dict[str, Any]:
         return {"sandbox_isolation": self.isolation}
 
-    def program_for(self, code: str, sample: Sample) -> str:
+    def program_for(self, code: str, sample: Sample) -> CheckedProgram:
         raise NotImplementedError
 
     def extract_answer(self, prediction: str, sample: Sample) -> str:
@@ -105,17 +118,16 @@ class CodeBenchmark(Benchmark):
     def execute(self, extracted: str, sample: Sample) -> bool:
         """Run the program and its tests in the sandbox (the `code_execution` scorer's verdict);
         the execution is recorded in `sample.metadata["executions"]`."""
-        from evalscope_native.sandbox import run_untrusted
-
-        program, limits = self.program_for(extracted, sample), self.limits()
-        key = self.cache.key(program, "", limits, self.isolation)
-        result = self.cache.get(key)
-        if result is None:
-            result = run_untrusted(program, limits=limits, isolation=self.isolation)
-            self.cache.put(key, result)
+        result = self.run_checked(self.program_for(extracted, sample))
         summary = execution_summary(result) | {"cached": result.cached}
         sample.metadata.setdefault("executions", []).append(summary)
         return result.passed
+
+    def run_checked(self, case: CheckedProgram) -> Any:
+        """One checked run with this benchmark's limits, isolation and verdict cache."""
+        from evalscope_native.sandbox import run_checked
+
+        return run_checked(case, limits=self.limits(), isolation=self.isolation, cache=self.cache)
 
 
 class HumanEval(CodeBenchmark):
@@ -135,6 +147,6 @@ class HumanEval(CodeBenchmark):
             },
         )
 
-    def program_for(self, code: str, sample: Sample) -> str:
+    def program_for(self, code: str, sample: Sample) -> CheckedProgram:
         meta = sample.metadata
         return check_program(meta["prompt"], code, meta["test"], meta["entry_point"])

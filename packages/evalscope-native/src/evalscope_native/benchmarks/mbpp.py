@@ -4,8 +4,10 @@ Matches EvalScope 1.14.1's `mbpp` adapter: the same zero-shot and fixed 3-shot p
 examples are baked into the template, so the few-shot split only switches the template on), the same
 code extraction (cut at `[DONE]`, first fenced block, else first heuristic `def`/`class` block, cut
 at stop words and at `if __name__ ==`), and a pass when the extracted code plus the task's set-up code
-plus its `test_list` asserts run to the end. EvalScope only knows the `full` subset; `sanitized`
-(whose records carry `prompt` and `test_imports` instead of `text` and `test_setup_code`) is ours.
+plus its `test_list` asserts run to the end. The asserts run as a checked run (as HumanEval's): in a
+checker process of their own that receives the values the code returns by value. EvalScope only
+knows the `full` subset; `sanitized` (whose records carry `prompt` and `test_imports` instead of
+`text` and `test_setup_code`) is ours.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 from evalscope.benchmark import Benchmark
 from evalscope.contracts import Sample
+
+from evalscope_native.sandbox.checked import CheckedProgram, defined_names, read_names
 
 #: EvalScope's timeout for one MBPP program (`review_timeout`)
 TIMEOUT_S = 20.0
@@ -104,9 +108,19 @@ def extract_mbpp_code(completion: str, setup_code: str) -> str:
     return code
 
 
-def check_program(code: str, sample: Sample) -> str:
-    """The code followed by each assert of `test_list` (EvalScope appends `'\\n' + test + '\\n'`)."""
-    return code + "".join("\n" + test + "\n" for test in sample.metadata["test_list"])
+def check_program(code: str, sample: Sample) -> CheckedProgram:
+    """EvalScope's program (the code, then `'\\n' + test + '\\n'` for each assert), split in two.
+
+    The code runs in the candidate's process; the set-up code and the asserts in the checker. The
+    names the asserts call are the candidate's: every name they use that they do not define, and
+    the top-level names of the reference code they use even when a builtin has the name (task 126
+    asks for a function called `sum`).
+    """
+    tests = "".join("\n" + test + "\n" for test in sample.metadata["test_list"])
+    setup = sample.metadata["test_setup_code"]
+    reference = sample.target if isinstance(sample.target, str) else ""
+    remote = defined_names(reference) & (read_names(tests) | read_names(setup))
+    return CheckedProgram(program=code, tests=tests, setup=setup, remote=tuple(sorted(remote)))
 
 
 class MBPP(Benchmark):
@@ -146,7 +160,7 @@ class MBPP(Benchmark):
 
     def execute(self, extracted: str, sample: Sample) -> bool:
         """Run the program and MBPP's asserts in the sandbox (the `code_execution` scorer's verdict)."""
-        from evalscope_native.sandbox import run_untrusted
+        from evalscope_native.sandbox import SandboxLimits, run_checked
 
-        result = run_untrusted(check_program(extracted, sample), timeout_s=TIMEOUT_S, cpu_s=int(TIMEOUT_S))
-        return result.passed
+        limits = SandboxLimits(timeout_s=TIMEOUT_S, cpu_s=int(TIMEOUT_S))
+        return run_checked(check_program(extracted, sample), limits=limits).passed

@@ -17,10 +17,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from evalscope.data_files import read_records
 from evalscope.datasets import DatasetLoader, DataSource, LoadedSplit
 from evalscope.errors import DatasetNotFoundError, closest
 
-from evalscope_native.data.files import SUFFIXES, read_records
+#: The data files a local folder is searched for, in EvalScope's layouts (the core's readers also
+#: take .tsv, which those layouts never hold).
+SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 
 
 def candidate_roots(source: DataSource) -> list[Path]:
@@ -206,10 +209,28 @@ def _what_is_there(root: Path, subset: str, split: str) -> str:
     if files:
         text += f" (files {', '.join(files[:_LISTED])}{', …' if len(files) > _LISTED else ''})"
     text += "."
+    if subset in subsets:  # the subset is there, the split is not: say which splits it has
+        splits = _splits_of(root, subset)
+        text += f" Subset {subset!r} has splits: {', '.join(repr(s) for s in splits) or '(none)'}."
+        return text
     guesses = closest(subset, subsets)
     if guesses:
         text += " Did you mean " + " or ".join(repr(g) for g in guesses) + "?"
     return text
+
+
+def _splits_of(root: Path, subset: str) -> list[str]:
+    """Split names a subset offers: `<subset>/<split>.<ext>` files or `<subset>_<split>.<ext>` files."""
+    names: set[str] = set()
+    folder = root / subset
+    if folder.is_dir():
+        names |= {p.name.split(".", 1)[0] for p in folder.iterdir() if p.suffix in SUFFIXES}
+    names |= {
+        p.name.split(".", 1)[0][len(subset) + 1 :]
+        for p in root.glob(f"{subset}_*")
+        if p.is_file() and p.suffix in SUFFIXES
+    }
+    return sorted(n for n in names if n)
 
 
 _loaders: dict[tuple[str, ...], LocalLoader] = {}

@@ -58,10 +58,10 @@ class Plan:
 
 
 def resolve_model_spec(config: TaskConfig) -> ModelSpec:
-    from evalscope.plugins import get_plugin_manager
+    from evalscope.hooks import first_result
 
     models = registry.models()
-    chosen = get_plugin_manager().hook.evalscope_resolve_model(config=config)
+    chosen = first_result("evalscope_resolve_model", config=config)
     if chosen:
         return models.resolve(chosen)
     if config.model is None and config.datasets and all(d in ("general_arena", "native/general_arena")
@@ -76,9 +76,14 @@ def resolve_model_spec(config: TaskConfig) -> ModelSpec:
         return models.resolve(str(explicit))
     eval_type = config.eval_type
     if eval_type is None:
-        eval_type = (
-            "mock_llm" if config.model == "mock_llm" else "service" if config.api_url else "checkpoint"
-        )
+        # Built-in models need no service or weights; `--model scripted --api-url URL` is a service's
+        # model that happens to be called "scripted" (the scripted test server's default name).
+        if config.model == "mock_llm":
+            eval_type = "mock_llm"
+        elif config.api_url:
+            eval_type = "service"
+        else:
+            eval_type = "scripted" if config.model == "scripted" else "checkpoint"
     for spec in models.all():
         if eval_type in spec.eval_types:
             return spec
@@ -88,7 +93,12 @@ def resolve_model_spec(config: TaskConfig) -> ModelSpec:
             "evaluates local checkpoints yet.",
             hint="serve the model (e.g. vLLM) and pass --api-url http://host:port/v1 --eval-type service",
         )
-    raise ConfigError(f"No installed model family handles eval_type {eval_type!r}.")
+    from evalscope.errors import UnknownNameError
+
+    known = sorted({t for spec in models.all() for t in spec.eval_types})
+    raise UnknownNameError(
+        "eval_type", eval_type, known, hint=f"the installed model families take: {', '.join(known)}"
+    )
 
 
 def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Plan:
@@ -178,9 +188,13 @@ def _source(config: TaskConfig, adapter: Benchmark, subset: str, split: str) -> 
     )
 
 
-def _samples(adapter: Benchmark, split: LoadedSplit, subset: str) -> list[Sample]:
-    out = []
+def _samples(adapter: Benchmark, split: LoadedSplit, subset: str, stop: int | None = None) -> list[Sample]:
+    """The split's samples for `subset`, the first `stop` of them when given (a `--limit 5` of a
+    14,000-row split converts 5 records, not all)."""
+    out: list[Sample] = []
     for i, record in enumerate(split.records):
+        if stop is not None and len(out) >= stop:
+            break
         try:
             if not adapter.keep_record(record, subset):
                 continue
@@ -201,10 +215,10 @@ def _samples(adapter: Benchmark, split: LoadedSplit, subset: str) -> list[Sample
 def _subset_items(config: TaskConfig, adapter: Benchmark, subset: str, start: int) -> list[Item]:
     source = _source(config, adapter, subset, adapter.eval_split)
     split = resolve_loader(source).load(source)
-    samples = _samples(adapter, split, subset)
-    if config.limit is not None:
-        n = int(config.limit) if config.limit >= 1 else math.ceil(config.limit * len(samples))
-        samples = samples[:n]
+    whole = config.limit is not None and config.limit >= 1
+    samples = _samples(adapter, split, subset, stop=int(config.limit) if whole and config.limit else None)
+    if config.limit is not None and not whole:
+        samples = samples[: math.ceil(config.limit * len(samples))]
     fewshot = _fewshot(config, adapter, subset)
     items = []
     for offset, sample in enumerate(samples):

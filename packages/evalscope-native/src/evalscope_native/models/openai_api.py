@@ -1,20 +1,19 @@
-"""OpenAI-compatible services through the official `openai` SDK (async).
+"""OpenAI-compatible services over the core's HTTP clients; the `openai` SDK only on request.
 
-The SDK's own retries are switched off (`max_retries=0`): the engine retries with its own bounded
-policy, which honours `Retry-After` and records what finally failed. Errors are mapped onto two
-kinds: `RetryableModelError` (429, 5xx, 408/409, dropped connections, timeouts) and
-`ModelError` (everything else: bad request, auth, unknown model), which fails the sample at once.
-The API key lives only in the client object; `identity()` never includes it.
+Why not the SDK by default: importing `openai` costs ~1 s before the first request (most of a
+1-sample run), and its request and response models ~1 ms of CPU per request, which on 2 cores is
+what bounded samples/s against a fast server. The wire format is plain JSON over HTTP/1.1, so the
+engine speaks it with `evalscope.http`: the raw asyncio client (keep-alive pool, no import cost)
+when the environment names no proxy for the URL, aiohttp (which honours `HTTP(S)_PROXY` /
+`NO_PROXY`) when it does. `model_args.http_client` forces one: `raw`, `aiohttp`, or `httpx` (the
+SDK with its own httpx client, a fallback for an unusual proxy or server). `benchmarks/bench_fixed_cost.py`
+measures the difference.
 
-HTTP transport: aiohttp under the SDK (`openai.DefaultAioHttpClient`, the `openai[aiohttp]` extra),
-because with the SDK's httpx client the HTTP layer, not the engine, bounds samples/s: against a
-zero-latency server at 64 concurrent requests on 2 cores the SDK reached ~970 requests/s on
-aiohttp and 530-670 on httpx, whatever the pool size or number of clients, and a whole run_task
-1.5-2x the samples/s (`benchmarks/bench_http_clients.py`, `benchmarks/bench_throughput.py`). The
-transport translates aiohttp's errors into httpx ones, which the SDK turns into the usual
-`APIConnectionError`/`APITimeoutError`/`APIStatusError` (a refused connection arrives as a timeout:
-`service_errors` names what really happened). `model_args.http_client: httpx` selects the SDK's own
-httpx client instead, a fallback for an unusual proxy or server.
+The engine retries with its own bounded policy, which honours `Retry-After` and records what finally
+failed; the SDK's own retries are off. Errors are mapped onto two kinds: `RetryableModelError` (429,
+5xx, 408/409, dropped connections, timeouts) and `ModelError` (everything else: bad request, auth,
+unknown model), which fails the sample at once; `service_errors` names what really happened. The API
+key lives only in the request headers; `identity()` never includes it.
 
 The key: `--api-key`, else `model_args.api_key`, else `OPENAI_API_KEY` (as the SDK itself would),
 else the placeholder `EMPTY` that local servers accept. Credentials in the URL's query (`?key=`,
@@ -25,10 +24,11 @@ from __future__ import annotations
 
 import email.utils
 import importlib.util
+import json
 import os
 import time
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from evalscope.config import GenerationConfig, TaskConfig
 from evalscope.contracts import (
@@ -39,17 +39,21 @@ from evalscope.contracts import (
     Usage,
 )
 from evalscope.errors import ConfigError
-from evalscope.secrets import register_secrets
+from evalscope.secrets import redact_message, register_secrets
 
 from evalscope_native.models.service_errors import (
     classify_transport_error,
     decode_json_body,
     endpoint,
     http_status_error,
+    transport_failure,
 )
 
 _DIRECT = ("max_tokens", "temperature", "top_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty")
 _EXTRA = ("top_k", "repetition_penalty")
+
+
+_TRANSPORTS = ("auto", "raw", "aiohttp", "httpx")
 
 
 class OpenAIModel:
@@ -65,10 +69,11 @@ class OpenAIModel:
         self.api = str(config.model_args.get("api", "chat"))
         if self.api not in ("chat", "completions"):
             raise ConfigError(f"model_args.api must be 'chat' or 'completions', not {self.api!r}.")
-        self._transport = str(config.model_args.get("http_client", "aiohttp"))
-        if self._transport not in ("aiohttp", "httpx"):
+        transport = str(config.model_args.get("http_client", "auto"))
+        if transport not in _TRANSPORTS:
             raise ConfigError(
-                f"model_args.http_client must be 'aiohttp' or 'httpx', not {self._transport!r}."
+                f"model_args.http_client must be one of {', '.join(_TRANSPORTS)}, not {transport!r}.",
+                hint="leave it out: the raw client is used, or aiohttp when a proxy applies to --api-url",
             )
         self.stream = config.stream
         self.timeout_s = config.timeout or 600.0
@@ -81,34 +86,48 @@ class OpenAIModel:
                 "Authorization header.",
                 hint="keep one: the key (--api-key / OPENAI_API_KEY) or the credentials in the URL",
             )
-        self._concurrency = config.eval_batch_size
-        if self._transport == "aiohttp" and importlib.util.find_spec("aiohttp") is None:
+        if transport == "auto":
+            from evalscope.http import proxy_for
+
+            transport = "aiohttp" if proxy_for(self.base_url) else "raw"
+        needs = {"aiohttp": "aiohttp", "httpx": "openai"}.get(transport)
+        if needs and importlib.util.find_spec(needs) is None:
             raise ConfigError(
-                "the aiohttp HTTP client is unavailable (the `openai[aiohttp]` extra is not installed).",
-                hint='pip install "openai[aiohttp]", or pass --model-args \'{"http_client": "httpx"}\'',
+                f"the {transport} HTTP client is unavailable ({needs} is not installed).",
+                hint=f'pip install "{"openai[aiohttp]" if needs == "aiohttp" else "openai"}", or leave '
+                "model_args.http_client out",
             )
-        # Built on first use: a run whose answers all come from the cache never imports the SDK.
-        self._client_obj: Any = None
+        self.transport = transport
+        self._concurrency = config.eval_batch_size
+        # Built on first use: a run whose answers all come from the cache opens no connection.
+        self._wire_obj: _Wire | None = None
+        self._endpoints: dict[str, str] = {}
+        self._params: tuple[GenerationConfig, dict[str, Any]] | None = None
 
     @property
-    def _client(self) -> Any:
-        if self._client_obj is None:
-            self._client_obj = self._make_client(self.timeout_s, min(self.timeout_s, 30.0), self._concurrency)
-        return self._client_obj
+    def _wire(self) -> _Wire:
+        if self._wire_obj is None:
+            self._wire_obj = self._make_wire(self.timeout_s, min(self.timeout_s, 30.0), self._concurrency)
+        return self._wire_obj
 
-    def _make_client(self, seconds: float, connect_s: float, concurrency: int) -> Any:
-        import openai
+    def _make_wire(self, seconds: float, connect_s: float, concurrency: int) -> _Wire:
+        if self.transport == "httpx":
+            return _SdkWire(self, seconds, connect_s, concurrency)
+        return _ExchangeWire(self, seconds, connect_s)
 
-        timeout = openai.Timeout(seconds, connect=connect_s)
-        return openai.AsyncOpenAI(
-            base_url=self.base_url,
-            api_key=self.api_key,
-            max_retries=0,
-            timeout=timeout,
-            default_query=self.query or None,
-            default_headers=self.auth_headers or None,
-            http_client=_http_client(self._transport, concurrency, timeout),
-        )
+    def _endpoint(self, path: str) -> str:
+        """The redacted URL of `path` for messages; built once per path (redaction is a regex pass)."""
+        url = self._endpoints.get(path)
+        if url is None:
+            url = self._endpoints[path] = endpoint(self.base_url, path)
+        return url
+
+    def _params_of(self, config: GenerationConfig) -> dict[str, Any]:
+        """Request parameters of a generation config; every sample of a benchmark shares one config
+        object, so its dump (a pydantic pass) is made once, not per request."""
+        if self._params is None or self._params[0] is not config:
+            self._params = (config, _params(config))
+        return self._params[1]
 
     def identity(self) -> dict[str, Any]:
         # The endpoint URL is left out on purpose: a restarted server on another port, or a load
@@ -116,47 +135,30 @@ class OpenAIModel:
         return {"kind": "openai_api", "model": self.model, "api": self.api}
 
     async def generate(self, request: GenerateRequest) -> ModelOutput:
-        return await self._generate(self._client, request)
+        return await self._generate(self._wire, request)
 
-    async def _generate(self, client: Any, request: GenerateRequest) -> ModelOutput:
-        import openai
-
-        path = "/completions" if self.api == "completions" else "/chat/completions"
-        try:
-            if self.api == "completions":
-                return await self._completions(client, request)
-            return await self._chat(client, request)
-        except openai.APIStatusError as exc:
-            raise http_status_error(
-                exc.status_code,
-                _error_message(exc),
-                endpoint(self.base_url, path),
-                _retry_after(exc.response.headers),
-            ) from None
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise classify_transport_error(exc, endpoint(self.base_url, path), self.timeout_s) from None
-
-    async def check_connection(self) -> None:
-        """Before the run: the service answers the API and serves `--model` (`service_check.py`)."""
-        from evalscope_native.models.service_check import check_service
-
-        await check_service(self)
-
-    async def aclose(self) -> None:
-        if self._client_obj is not None:
-            await self._client_obj.close()
-
-    # --- request kinds -------------------------------------------------------------------------
-
-    async def _chat(self, client: Any, request: GenerateRequest) -> ModelOutput:
-        messages: Any = [{"role": m.role, "content": m.content} for m in request.messages]
-        params = _params(request.config)
+    async def _generate(self, wire: _Wire, request: GenerateRequest) -> ModelOutput:
+        if self.api == "completions":
+            body: dict[str, Any] = {"model": self.model, "prompt": _plain_prompt(request.messages)}
+            data = await wire.post("/completions", _payload(body, self._params_of(request.config)))
+            choices = _choices(data, self._endpoint("/completions"))
+            return ModelOutput(
+                completions=[c.get("text") or "" for c in choices],
+                finish_reasons=[c.get("finish_reason") for c in choices],
+                usage=_usage_dict(data.get("usage")),
+                model=data.get("model"),
+            )
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        body = {"model": self.model, "messages": messages}
         if self.stream:
-            return await self._chat_stream(client, messages, params, request.config.n)
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+            chunks = await wire.stream("/chat/completions", _payload(body, self._params_of(request.config)))
+            return _from_chunks(chunks, self._endpoint("/chat/completions"))
         path = "/chat/completions"
-        data = await self._post(client, path, {"model": self.model, "messages": messages}, params)
-        choices = _choices(data, endpoint(self.base_url, path))
-        _require_content(choices, endpoint(self.base_url, path))
+        data = await wire.post(path, _payload(body, self._params_of(request.config)))
+        choices = _choices(data, self._endpoint(path))
+        _require_content(choices, self._endpoint(path))
         return ModelOutput(
             completions=[(c.get("message") or {}).get("content") or "" for c in choices],
             reasoning=[(c.get("message") or {}).get("reasoning_content") for c in choices],
@@ -165,71 +167,259 @@ class OpenAIModel:
             model=data.get("model"),
         )
 
-    async def _post(
-        self, client: Any, path: str, body: dict[str, Any], params: dict[str, Any]
-    ) -> dict[str, Any]:
-        """POST through the SDK (its transport, auth, error types) but keep the JSON as a dict.
+    async def check_connection(self) -> None:
+        """Before the run: the service answers the API and serves `--model` (`service_check.py`)."""
+        from evalscope_native.models.service_check import check_service
 
-        Why not `chat.completions.create`: its request-parameter processing and pydantic response
-        models cost ~1 ms of CPU per request, which on 2 cores is what bounded the engine's latency
-        ratio and throughput (`benchmarks/bench_latency.py`). The wire format is the same.
-        """
-        payload = {
-            **body,
-            **{k: v for k, v in params.items() if k != "extra_body"},
-            **params.get("extra_body", {}),
+        await check_service(self)
+
+    async def aclose(self) -> None:
+        if self._wire_obj is not None:
+            await self._wire_obj.aclose()
+
+
+class _Wire:
+    """How request bodies reach the service: `post` returns the JSON reply, `stream` its chunks."""
+
+    async def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def stream(self, path: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+
+class _ExchangeWire(_Wire):
+    """The core's raw or aiohttp client, one per endpoint path (each holds its keep-alive pool)."""
+
+    def __init__(self, model: OpenAIModel, seconds: float, connect_s: float) -> None:
+        self.model = model
+        self.seconds = seconds
+        self.connect_s = connect_s
+        self.clients: dict[str, Any] = {}
+        query = f"?{urlencode(model.query)}" if model.query else ""
+        self.url = lambda path: model.base_url + path + query
+        self.headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {model.api_key}",
+            **model.auth_headers,
         }
-        raw = await client.post(path, body=payload, cast_to=bytes)
-        return decode_json_body(raw, endpoint(self.base_url, path))
 
-    async def _chat_stream(
-        self, client: Any, messages: list[dict[str, str]], params: dict[str, Any], n: int
-    ) -> ModelOutput:
-        texts: dict[int, list[str]] = {i: [] for i in range(n)}
-        thoughts: dict[int, list[str]] = {i: [] for i in range(n)}
-        finish: dict[int, str | None] = {}
-        usage = None
-        model = None
-        stream: Any = await client.chat.completions.create(
-            model=self.model, messages=messages, stream=True, stream_options={"include_usage": True}, **params
+    def _client(self, path: str) -> Any:
+        client = self.clients.get(path)
+        if client is None:
+            from evalscope.http import AiohttpClient, RawHttpClient
+
+            if self.model.transport == "aiohttp":
+                client = AiohttpClient(
+                    self.url(path), self.headers, connect_timeout=self.connect_s, total_timeout=self.seconds
+                )
+            else:
+                client = RawHttpClient(
+                    self.url(path),
+                    self.headers,
+                    connect_timeout=self.connect_s,
+                    total_timeout=self.seconds,
+                    kernel_stamps=False,
+                )
+            self.clients[path] = client
+        return client
+
+    async def _exchange(self, path: str, payload: dict[str, Any]) -> Any:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        ex = await self._client(path).request(body)
+        url = self.model._endpoint(path)
+        if ex.error is not None:
+            raise transport_failure(ex.failure or "disconnected", url, self.seconds, ex.cause, ex.error)
+        if not 200 <= ex.status < 300:
+            raise http_status_error(ex.status, _body_message(ex.body), url, _retry_after(ex.retry_after))
+        return ex
+
+    async def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        ex = await self._exchange(path, payload)
+        url = self.model._endpoint(path)
+        if ex.events:  # a server that streams although not asked to: read the events
+            return _merge_stream(_sse_chunks(ex.events, url), url)
+        return decode_json_body(ex.body, url)
+
+    async def stream(self, path: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        ex = await self._exchange(path, payload)
+        url = self.model._endpoint(path)
+        if not ex.events:  # a plain JSON answer to a streamed request
+            return [decode_json_body(ex.body, url)]
+        return _sse_chunks(ex.events, url)
+
+    async def aclose(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+        self.clients.clear()
+
+
+class _SdkWire(_Wire):
+    """The `openai` SDK with its httpx client (`model_args.http_client: httpx`)."""
+
+    def __init__(self, model: OpenAIModel, seconds: float, connect_s: float, concurrency: int) -> None:
+        import openai
+
+        self.model = model
+        self.seconds = seconds
+        size = max(concurrency, 1) * 2
+        limits = type(openai.DEFAULT_CONNECTION_LIMITS)(max_connections=size, max_keepalive_connections=size)
+        timeout = openai.Timeout(seconds, connect=connect_s)
+        self.client = openai.AsyncOpenAI(
+            base_url=model.base_url,
+            api_key=model.api_key,
+            max_retries=0,
+            timeout=timeout,
+            default_query=model.query or None,
+            default_headers=model.auth_headers or None,
+            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout),
         )
-        async for chunk in stream:
-            model = chunk.model or model
-            if chunk.usage is not None:
-                usage = _usage(chunk.usage)
-            for c in chunk.choices:
-                if c.delta.content:
-                    texts.setdefault(c.index, []).append(c.delta.content)
-                extra = getattr(c.delta, "reasoning_content", None)
-                if extra:
-                    thoughts.setdefault(c.index, []).append(extra)
-                if c.finish_reason:
-                    finish[c.index] = c.finish_reason
-        if not finish:
-            raise RetryableModelError(
-                f"the stream from {endpoint(self.base_url, '/chat/completions')} ended before any choice "
-                "finished",
-                kind="stream_cut",
+
+    async def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        raw = await self._call(path, self.client.post(path, body=payload, cast_to=bytes))
+        return decode_json_body(raw, self.model._endpoint(path))
+
+    async def stream(self, path: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        async def collect() -> list[dict[str, Any]]:
+            rest = {k: v for k, v in payload.items() if k not in ("model", "messages", "stream")}
+            stream: Any = await self.client.chat.completions.create(
+                model=payload["model"], messages=payload["messages"], stream=True, extra_body=rest
             )
-        idx = sorted(texts)
-        return ModelOutput(
-            completions=["".join(texts[i]) for i in idx],
-            reasoning=["".join(thoughts.get(i, [])) or None for i in idx],
-            finish_reasons=[finish.get(i) for i in idx],
-            usage=usage,
-            model=model,
-        )
+            return [chunk.model_dump() async for chunk in stream]
 
-    async def _completions(self, client: Any, request: GenerateRequest) -> ModelOutput:
-        body = {"model": self.model, "prompt": _plain_prompt(request.messages)}
-        data = await self._post(client, "/completions", body, _params(request.config))
-        choices = _choices(data, endpoint(self.base_url, "/completions"))
+        chunks: list[dict[str, Any]] = await self._call(path, collect())
+        return chunks
+
+    async def _call(self, path: str, call: Any) -> Any:
+        import openai
+
+        url = self.model._endpoint(path)
+        try:
+            return await call
+        except openai.APIStatusError as exc:
+            headers = exc.response.headers
+            ms = headers.get("retry-after-ms")
+            after = f"{ms}ms" if ms else headers.get("retry-after")
+            raise http_status_error(exc.status_code, _error_message(exc), url, _retry_after(after)) from None
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            raise classify_transport_error(exc, url, self.seconds) from None
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def _payload(body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **body,
+        **{k: v for k, v in params.items() if k != "extra_body"},
+        **params.get("extra_body", {}),
+    }
+
+
+def _sse_chunks(events: list[tuple[float, bytes]], url: str) -> list[dict[str, Any]]:
+    """The JSON objects of an SSE body's `data:` lines, up to `[DONE]`."""
+    out: list[dict[str, Any]] = []
+    for _, event in events:
+        for line in event.split(b"\n"):
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                return out
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                raise RetryableModelError(
+                    redact_message(f"{url} sent an event that is not JSON: {data[:120]!r}"), kind="bad_json"
+                ) from None
+            if isinstance(chunk, dict):
+                if isinstance(chunk.get("error"), dict):  # vLLM reports a failure mid-stream this way
+                    err = chunk["error"]
+                    raise http_status_error(int(err.get("code") or 500), str(err.get("message")), url, None)
+                out.append(chunk)
+    return out
+
+
+def _from_chunks(chunks: list[dict[str, Any]], url: str) -> ModelOutput:
+    """Join streamed deltas per choice index (text, reasoning, finish reason, usage)."""
+    if len(chunks) == 1 and any("message" in c for c in chunks[0].get("choices") or []):
+        data = chunks[0]  # the service ignored `stream` and answered in one JSON body
+        choices = _choices(data, url)
+        _require_content(choices, url)
         return ModelOutput(
-            completions=[c.get("text") or "" for c in choices],
+            completions=[(c.get("message") or {}).get("content") or "" for c in choices],
+            reasoning=[(c.get("message") or {}).get("reasoning_content") for c in choices],
             finish_reasons=[c.get("finish_reason") for c in choices],
             usage=_usage_dict(data.get("usage")),
             model=data.get("model"),
         )
+    texts: dict[int, list[str]] = {}
+    thoughts: dict[int, list[str]] = {}
+    finish: dict[int, str | None] = {}
+    usage = None
+    model = None
+    for chunk in chunks:
+        model = chunk.get("model") or model
+        if chunk.get("usage"):
+            usage = _usage_dict(chunk["usage"])
+        for c in chunk.get("choices") or []:
+            index = int(c.get("index") or 0)
+            delta = c.get("delta") or {}
+            texts.setdefault(index, [])
+            if delta.get("content"):
+                texts[index].append(delta["content"])
+            if delta.get("reasoning_content"):
+                thoughts.setdefault(index, []).append(delta["reasoning_content"])
+            if c.get("finish_reason"):
+                finish[index] = c["finish_reason"]
+    if not finish:
+        raise RetryableModelError(
+            f"the stream from {url} ended before any choice finished", kind="stream_cut"
+        )
+    idx = sorted(texts)
+    return ModelOutput(
+        completions=["".join(texts[i]) for i in idx],
+        reasoning=["".join(thoughts.get(i, [])) or None for i in idx],
+        finish_reasons=[finish.get(i) for i in idx],
+        usage=usage,
+        model=model,
+    )
+
+
+def _merge_stream(chunks: list[dict[str, Any]], url: str) -> dict[str, Any]:
+    """A streamed answer to a plain request, as the JSON body it stands for."""
+    out = _from_chunks(chunks, url)
+    return {
+        "model": out.model,
+        "usage": out.usage.model_dump() if out.usage is not None else None,
+        "choices": [
+            {
+                "index": i,
+                "message": {"role": "assistant", "content": text, "reasoning_content": out.reasoning[i]},
+                "text": text,
+                "finish_reason": out.finish_reasons[i],
+            }
+            for i, text in enumerate(out.completions)
+        ],
+    }
+
+
+def _body_message(body: bytes) -> str:
+    """The `error.message` of an error body, else the body's start (a proxy's page, a plain text)."""
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return body[:200].decode("utf-8", errors="replace").strip() or "(empty body)"
+    err = data.get("error", data) if isinstance(data, dict) else data
+    if isinstance(err, dict) and err.get("message"):
+        return str(err["message"])
+    if isinstance(err, str):
+        return err
+    return json.dumps(data)[:200]
 
 
 def _choices(data: dict[str, Any], url: str) -> list[dict[str, Any]]:
@@ -270,28 +460,6 @@ def _usage_dict(u: Any) -> Usage | None:
         completion_tokens=u.get("completion_tokens") or 0,
         total_tokens=u.get("total_tokens") or 0,
     )
-
-
-def _http_client(transport: str, concurrency: int, timeout: Any) -> Any:
-    """The SDK's HTTP client: aiohttp-backed by default, the SDK's own httpx client on request.
-
-    The pool holds twice the engine's concurrency, so a connection the server dropped can be replaced
-    at once while its socket is still closing. Only `openai`'s own names are used (`Timeout` and the
-    `Limits` class of its defaults), so this works whichever httpx flavour the SDK is built on.
-    """
-    import openai
-
-    size = max(concurrency, 1) * 2
-    limits = type(openai.DEFAULT_CONNECTION_LIMITS)(max_connections=size, max_keepalive_connections=size)
-    if transport == "aiohttp":
-        try:
-            return openai.DefaultAioHttpClient(limits=limits, timeout=timeout)
-        except RuntimeError as exc:  # the SDK raises this when the aiohttp extra is missing
-            raise ConfigError(
-                f"the aiohttp HTTP client is unavailable ({exc}).",
-                hint='pip install "openai[aiohttp]", or pass --model-args \'{"http_client": "httpx"}\'',
-            ) from None
-    return openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout)
 
 
 def _api_key(config: TaskConfig) -> str:
@@ -357,16 +525,6 @@ def _params(cfg: GenerationConfig) -> dict[str, Any]:
     return params
 
 
-def _usage(u: Any) -> Usage | None:
-    if u is None:
-        return None
-    return Usage(
-        prompt_tokens=u.prompt_tokens or 0,
-        completion_tokens=u.completion_tokens or 0,
-        total_tokens=u.total_tokens or 0,
-    )
-
-
 def _error_message(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -376,19 +534,15 @@ def _error_message(exc: Any) -> str:
     return str(getattr(exc, "message", exc))
 
 
-def _retry_after(headers: Any) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(float(ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from `retry-after-ms` (given as "<n>ms") or `Retry-After` (seconds or an HTTP date)."""
     if not value:
         return None
+    if value.endswith("ms"):
+        try:
+            return max(float(value[:-2]) / 1000.0, 0.0)
+        except ValueError:
+            return None
     try:
         return max(float(value), 0.0)
     except ValueError:

@@ -1,7 +1,7 @@
 """The check before a run: is anything listening, does it speak the API, does it serve the model?
 
 `GET <api-url>/models` first, with the standard library (no SDK import: a run whose answers all
-come from the cache then never pays the ~1 s `openai` import for its check). A refused connection, a
+come from the cache then opens no connection for its check). A refused connection, a
 web page or a rejected key shows there in milliseconds; a listing that names the model settles it.
 Otherwise one real request of a single token, through the model's own client, decides: a 400 is
 inconclusive (some services refuse `max_tokens: 1`), while a 401/403/404, a web page or no
@@ -41,9 +41,9 @@ async def check_service(model: Any) -> None:
     probe = GenerateRequest(
         messages=[ChatMessage(role="user", content="Hi")], config=GenerationConfig(max_tokens=1)
     )
-    client = model._make_client(min(model.timeout_s, 30.0), min(model.timeout_s, 5.0), 1)
+    wire = model._make_wire(min(model.timeout_s, 30.0), min(model.timeout_s, 5.0), 1)
     try:
-        await model._generate(client, probe)
+        await model._generate(wire, probe)
     except ModelError as exc:
         if getattr(exc, "kind", "") == "http_400":
             return
@@ -54,7 +54,7 @@ async def check_service(model: Any) -> None:
             f"the test request for model {model.model!r} failed: {exc}.{guess}{served}", FIX
         ) from None
     finally:
-        await client.close()
+        await wire.aclose()
 
 
 def _listed_models(model: Any) -> list[str] | None:

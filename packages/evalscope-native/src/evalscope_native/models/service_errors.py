@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 from evalscope.contracts import ModelError, RetryableModelError
 from evalscope.secrets import redact_message, redact_url
 
-__all__ = ["classify_transport_error", "decode_json_body", "endpoint", "http_status_error"]
+__all__ = [
+    "classify_transport_error",
+    "decode_json_body",
+    "endpoint",
+    "http_status_error",
+    "transport_failure",
+]
 
 
 def endpoint(base_url: str, path: str) -> str:
@@ -46,50 +52,69 @@ def _type_names(exc: BaseException) -> set[str]:
 
 def classify_transport_error(exc: BaseException, url: str, timeout: float | None) -> RetryableModelError:
     """A connection-level failure (no HTTP status) as a retryable error with a kind and a plain message."""
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    where = f"{host}:{port}"
     chain = _chain(exc)
     names = set().union(*(_type_names(e) for e in chain))
-    kind, message = "connection", f"cannot talk to {url}: {_innermost(chain)}"
+    kind = "connection"
     if any(isinstance(e, socket.gaierror) for e in chain) or "ClientConnectorDNSError" in names:
         kind = "dns"
-        message = f"cannot resolve host {host!r} (DNS lookup failed) for {url}; check the host in --api-url"
     elif any(isinstance(e, ConnectionRefusedError) for e in chain):
         kind = "refused"
-        message = (
-            f"connection refused by {where}: nothing is listening there ({url}); "
-            "is the model server running, and on this port?"
-        )
     elif any(isinstance(e, (ssl.SSLError, ssl.CertificateError)) for e in chain) or names & {
         "ClientSSLError",
         "ClientConnectorCertificateError",
         "ClientConnectorSSLError",
     }:
         kind = "tls"
-        reason = next((str(e) for e in chain if isinstance(e, (ssl.SSLError, ssl.CertificateError))), "")
-        message = (
-            f"TLS handshake with {where} failed ({reason or _innermost(chain)}) for {url}; "
-            "an http:// server addressed as https://, or a certificate this machine does not trust?"
-        )
     elif names & {"ConnectTimeout", "ConnectionTimeoutError", "ServerTimeoutError"} and not names & {
         "ReadTimeout"
     }:
         kind = "connect_timeout"
-        message = (
-            f"no connection to {where} within the connect timeout ({url}): a wrong address, a firewall, "
-            "or an http:// server addressed as https://"
-        )
     elif names & {"ServerDisconnectedError", "RemoteProtocolError"} or any(
         isinstance(e, (ConnectionResetError, BrokenPipeError)) for e in chain
     ):
         kind = "disconnected"
-        message = f"{where} closed the connection without a complete answer ({url})"
     elif names & {"ReadTimeout", "APITimeoutError", "TimeoutError"}:
         kind = "timeout"
-        message = f"no answer from {url} within {timeout:g}s (--timeout)" if timeout else f"{url} timed out"
+    return _failure(kind, url, timeout, chain, _innermost(chain))
+
+
+def transport_failure(
+    failure: str, url: str, timeout: float | None, cause: BaseException | None, detail: str
+) -> RetryableModelError:
+    """A failure `evalscope.http` reported (`Exchange.failure`), named as `classify_transport_error` does."""
+    if cause is not None and failure in ("connect", "disconnected"):
+        classified = classify_transport_error(cause, url, timeout)
+        if classified.kind != "connection" or failure == "connect":
+            return classified
+    kind = {"read_timeout": "timeout", "total_timeout": "timeout", "connect": "connection"}.get(
+        failure, failure
+    )
+    return _failure(kind, url, timeout, [], detail)
+
+
+def _failure(
+    kind: str, url: str, timeout: float | None, chain: list[BaseException], detail: str
+) -> RetryableModelError:
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    where = f"{host}:{port}"
+    message = {
+        "dns": f"cannot resolve host {host!r} (DNS lookup failed) for {url}; check the host in --api-url",
+        "refused": f"connection refused by {where}: nothing is listening there ({url}); "
+        "is the model server running, and on this port?",
+        "tls": f"TLS handshake with {where} failed ({_ssl_reason(chain) or detail}) for {url}; "
+        "an http:// server addressed as https://, or a certificate this machine does not trust?",
+        "connect_timeout": f"no connection to {where} within the connect timeout ({url}): a wrong address, "
+        "a firewall, or an http:// server addressed as https://",
+        "disconnected": f"{where} closed the connection without a complete answer ({url})",
+        "timeout": f"no answer from {url} within {timeout:g}s (--timeout)" if timeout else f"{url} timed out",
+    }.get(kind, f"cannot talk to {url}: {detail}")
     return RetryableModelError(redact_message(message), kind=kind)
+
+
+def _ssl_reason(chain: list[BaseException]) -> str:
+    return next((str(e) for e in chain if isinstance(e, (ssl.SSLError, ssl.CertificateError))), "")
 
 
 def http_status_error(

@@ -11,12 +11,20 @@ fd 0, written before any limit is set); without it fd 0 is ``/dev/null``. The pr
 an expected output: for stdin/stdout cases the host judges what the program printed.
 """
 
+from __future__ import annotations
+
 import io
 import json
 import os
 import resource
 import sys
 import traceback
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from evalscope_native.sandbox._checker import checked_main
 
 
 def _limit(name: str, soft: int, hard: int) -> None:
@@ -40,26 +48,16 @@ def main() -> None:
     lim = config["limits"]
     mb = 1024 * 1024
     _limit("RLIMIT_CORE", 0, 0)
+    # Per process: in a checked run the candidate and the checker each get this much CPU time.
     _limit("RLIMIT_CPU", lim["cpu_s"], lim["cpu_s"] + 1)
     _limit("RLIMIT_FSIZE", lim["max_file_mb"] * mb, lim["max_file_mb"] * mb)
     _limit("RLIMIT_NOFILE", lim["max_open_files"], lim["max_open_files"])
     if config["nproc"] is not None:
         _limit("RLIMIT_NPROC", config["nproc"], config["nproc"])
-    workdir = config["workdir"]
-    uid = config.get("uid")
-    if uid is not None:
-        # Host root: the kernel never applies RLIMIT_NPROC to uid 0, so become a fresh, unused uid
-        # (bwrap granted only CAP_SETUID/CAP_SETGID for this; setuid drops every capability).
-        os.chmod(workdir, 0o1777)
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        if os.getuid() != uid or os.geteuid() != uid:
-            raise SystemExit("sandbox launcher: could not drop privileges")
-    _limit("RLIMIT_AS", lim["memory_mb"] * mb, lim["memory_mb"] * mb)
-    os.chdir(workdir)
-    os.environ.clear()
-    os.environ.update(config["env"])
+    if config.get("checked"):
+        # The tests, the expected values and the nonce arrive on argv[2], read after the fork.
+        checked_main(config, result_fd, int(sys.argv[2]), become)
+    become(config, config.get("uid"))
     nonce = config.pop("nonce").encode("ascii")
     code = config.pop("code")
     del config
@@ -84,6 +82,27 @@ def main() -> None:
     _flush()
     _report(result_fd, nonce + b"\n")
     os._exit(0)
+
+
+def become(config: dict[str, Any], uid: int | None) -> None:
+    """Turn this process into a sample process: its own uid (as root), the memory limit, the
+    working directory and the clean environment."""
+    lim = config["limits"]
+    workdir = config["workdir"]
+    if uid is not None:
+        # Host root: the kernel never applies RLIMIT_NPROC to uid 0, so become a fresh, unused uid
+        # (bwrap granted only CAP_SETUID/CAP_SETGID for this; setuid drops every capability).
+        os.chmod(workdir, 0o1777)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        if os.getuid() != uid or os.geteuid() != uid:
+            raise SystemExit("sandbox launcher: could not drop privileges")
+    mb = 1024 * 1024
+    _limit("RLIMIT_AS", lim["memory_mb"] * mb, lim["memory_mb"] * mb)
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update(config["env"])
 
 
 def _stdin_file(text: str, workdir: str) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from evalscope_native.sandbox.checked import CheckedProgram, execute_checked
 from evalscope_native.sandbox.result import Isolation, SandboxLimits, SandboxResult
 from evalscope_native.sandbox.runner import _execute, choose_isolation
 
@@ -49,12 +50,14 @@ class SandboxCache:
         stdin: str | None = None,
         expected: str | None = None,
         check: str | None = None,
+        checked: dict[str, object] | None = None,
     ) -> str:
         """The content hash of everything a verdict depends on.
 
         A stdin/stdout case adds its ``stdin``, its ``expected`` output and the name of the output
         ``check`` (the verdict is the host's comparison); without them the key is the one earlier
-        versions computed, so existing cached verdicts stay valid.
+        versions computed, so existing cached verdicts stay valid. A checked run (``checked``: its
+        protocol version, set-up code and remote names) never shares a key with a plain run.
         """
         content: dict[str, object] = {
             "v": HARNESS_VERSION,
@@ -65,6 +68,8 @@ class SandboxCache:
         }
         if stdin is not None or expected is not None or check is not None:
             content["io"] = {"stdin": stdin, "expected": expected, "check": check}
+        if checked is not None:
+            content["checked"] = checked
         payload = json.dumps(content, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -91,7 +96,7 @@ class SandboxCache:
 
 
 def run_many(
-    programs: Sequence[str],
+    programs: Sequence[str | CheckedProgram],
     *,
     tests: Sequence[str] | str = "",
     workers: int | None = None,
@@ -102,7 +107,8 @@ def run_many(
 ) -> list[SandboxResult]:
     """Run every program (with its tests: one string for all, or one per program), in order.
 
-    At most ``workers`` sandboxes run at once (default: the number of CPUs). The isolation is
+    A ``CheckedProgram`` carries its own tests (``tests`` must then be empty for it) and runs as
+    ``run_checked`` does: the tests in a checker process that gets the program's values. At most ``workers`` sandboxes run at once (default: the number of CPUs). The isolation is
     chosen once for the batch, so every result of a batch carries the same ``isolation``.
     """
     lim = limits or SandboxLimits()
@@ -110,15 +116,22 @@ def run_many(
     test_list = [tests] * len(programs) if isinstance(tests, str) else list(tests)
     if len(test_list) != len(programs):
         raise ValueError(f"{len(programs)} programs but {len(test_list)} test strings")
+    if any(isinstance(p, CheckedProgram) and t for p, t in zip(programs, test_list, strict=True)):
+        raise ValueError("a CheckedProgram carries its own tests: pass tests='' with it")
 
     def one(index: int) -> SandboxResult:
         program, test = programs[index], test_list[index]
-        key = SandboxCache.key(program, test, lim, mode) if cache is not None else ""
-        result = cache.get(key) if cache is not None else None
-        if result is None:
-            result = _execute(program + ("\n\n" + test if test else ""), lim, mode)
-            if cache is not None:
-                cache.put(key, result)
+        if isinstance(program, CheckedProgram):
+            result = execute_checked(program, lim, mode, cache)
+        else:
+            key = SandboxCache.key(program, test, lim, mode) if cache is not None else ""
+            hit = cache.get(key) if cache is not None else None
+            if hit is None:
+                result = _execute(program + ("\n\n" + test if test else ""), lim, mode)
+                if cache is not None:
+                    cache.put(key, result)
+            else:
+                result = hit
         if on_result is not None:
             on_result(index, result)
         return result

@@ -10,7 +10,9 @@ descriptor, on which only the trusted launcher writes the nonce, and only after 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import marshal
 import os
 import secrets
 import selectors
@@ -24,7 +26,25 @@ from pathlib import Path
 from evalscope_native.sandbox import bwrap
 from evalscope_native.sandbox.result import Isolation, SandboxLimits, SandboxResult, Status
 
-_LAUNCHER = (Path(__file__).with_name("_launcher.py")).read_text(encoding="utf-8")
+_HERE = Path(__file__).parent
+# The -c text: read the launcher's bytecode (length, then marshal data) from stdin and run it; the
+# rest of stdin is the launcher's JSON configuration.
+_BOOTSTRAP = "import marshal,sys;exec(marshal.loads(sys.stdin.buffer.read(int(sys.stdin.buffer.read(10)))))"
+
+
+@functools.lru_cache(maxsize=2)
+def launcher_code(checked: bool) -> bytes:
+    """The trusted launcher, compiled here once and sent as bytecode (the sandbox runs our own
+    interpreter, so the marshal format matches): compiling the checked launcher in every sandbox
+    would cost more than the rest of its start-up. A checked run's launcher is the codec, the
+    candidate's loop and the checker, then the launcher, as one module (see _wire.py)."""
+    names = ("_wire.py", "_candidate.py", "_checker.py", "_launcher.py") if checked else ("_launcher.py",)
+    future = "from __future__ import annotations\n"
+    texts = [(_HERE / name).read_text(encoding="utf-8").replace(future, "", 1) for name in names]
+    code = compile(future + "\n".join(texts), "<sandbox-launcher>", "exec", dont_inherit=True)
+    return marshal.dumps(code)
+
+
 # What the sample's Python gets as environment: nothing of ours (no API keys, no HOME).
 SANDBOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": bwrap.WORKDIR, "TMPDIR": bwrap.WORKDIR}
 _KILL_GRACE_S = 2.0
@@ -83,25 +103,37 @@ def _execute(
     *,
     stdin: str | None = None,
     stdout_cap: int | None = None,
+    checker: dict[str, object] | None = None,
 ) -> SandboxResult:
     """One sandboxed run. ``stdout_cap`` (default ``max_output_bytes``) is how much stdout is kept:
-    stdin/stdout cases raise it so an expected output larger than the default still compares."""
+    stdin/stdout cases raise it so an expected output larger than the default still compares.
+
+    With ``checker`` (set-up code, tests and names, see ``checked.py``) ``code`` is only the
+    candidate's program: a checked run, whose tests and nonce go to the checker on their own pipe."""
     nonce = secrets.token_hex(16)
     config: dict[str, object] = {"code": code, "nonce": nonce, "limits": lim.as_dict(), "env": SANDBOX_ENV}
     if stdin is not None:
         config["stdin"] = stdin
-    python = [sys.executable, "-I", "-B", "-c", _LAUNCHER]
+    secret: bytes | None = None
+    if checker is not None:
+        # The nonce and the tests never go where the candidate's process could read them.
+        del config["nonce"]
+        config["checked"] = True
+        secret = json.dumps({**checker, "nonce": nonce}).encode("utf-8")
+    python = [sys.executable, "-I", "-B", "-c", _BOOTSTRAP]
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if mode == "bwrap":
         cmd = bwrap.build_command(python, lim.tmpfs_mb)
         cwd = None
         config["workdir"] = bwrap.WORKDIR
         # In a user namespace bwrap's own init process counts against the limit; as root it does
-        # not (it stays uid 0 while the sample runs as the fresh uid below).
-        config["nproc"] = lim.max_processes + (0 if bwrap.is_root() else 1)
+        # not (it stays uid 0 while the sample runs as the fresh uid below); nor does a checker.
+        config["nproc"] = lim.max_processes + (0 if bwrap.is_root() else 1 + (checker is not None))
         if bwrap.is_root():
             # A fresh uid per run: RLIMIT_NPROC counts this sample's processes and nothing else.
             config["uid"] = 1_000_000 + secrets.randbelow(1_000_000_000)
+            if checker is not None:  # and another for the checker: no signal, trace or /proc between them
+                config["checker_uid"] = 1_000_000_000 + secrets.randbelow(1_000_000_000)
     else:
         tmp = tempfile.TemporaryDirectory(prefix="evalscope-sandbox-")
         cmd, cwd = python, tmp.name
@@ -109,8 +141,9 @@ def _execute(
         # Without a user namespace RLIMIT_NPROC would count every process of the user: unusable.
         config["nproc"] = None
     try:
-        payload = json.dumps(config).encode("utf-8")
-        return _drive(cmd, cwd, payload, nonce, lim, mode, stdout_cap or lim.max_output_bytes)
+        launcher = launcher_code(checker is not None)
+        payload = b"%010d" % len(launcher) + launcher + json.dumps(config).encode("utf-8")
+        return _drive(cmd, cwd, payload, nonce, lim, mode, stdout_cap or lim.max_output_bytes, secret)
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -124,10 +157,17 @@ def _drive(
     lim: SandboxLimits,
     mode: Isolation,
     stdout_cap: int,
+    secret: bytes | None = None,
 ) -> SandboxResult:
     started = time.monotonic()
     read_fd, write_fd = os.pipe()
     cmd = [*cmd, str(write_fd)]  # the launcher's result descriptor, inherited through bwrap
+    passed_fds = [write_fd]
+    secret_fds: tuple[int, int] | None = None
+    if secret is not None:
+        secret_fds = os.pipe()  # the checker's input: tests and nonce (argv[2])
+        cmd.append(str(secret_fds[0]))
+        passed_fds.append(secret_fds[0])
     try:
         proc = subprocess.Popen(
             cmd,
@@ -137,13 +177,15 @@ def _drive(
             cwd=cwd,
             env=dict(SANDBOX_ENV),
             start_new_session=True,  # its own process group: killpg reaches the weak mode's tree
-            pass_fds=(write_fd,),
+            pass_fds=passed_fds,
         )
     except OSError as exc:
-        os.close(read_fd)
-        os.close(write_fd)
+        for fd in (read_fd, write_fd, *(secret_fds or ())):
+            os.close(fd)
         return SandboxResult("error", None, "", "", time.monotonic() - started, mode, f"cannot start: {exc}")
     os.close(write_fd)
+    if secret_fds is not None:
+        os.close(secret_fds[0])
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
         proc.stdin.write(stdin_data)
@@ -151,6 +193,8 @@ def _drive(
     except OSError:
         pass  # it died before reading: the result says why
     streams = _Streams(proc, read_fd, lim, stdout_cap)
+    if secret_fds is not None and secret is not None:
+        streams.feed(secret_fds[1], secret)
     timed_out, flooded = streams.pump(started + lim.timeout_s)
     if timed_out or flooded:
         _kill(proc)
@@ -196,6 +240,31 @@ class _Streams:
             os.set_blocking(fd, False)
             self.sel.register(fd, selectors.EVENT_READ)
         self.result_fd = result_fd
+        self.pending: memoryview | None = None  # what is left to write on the feed descriptor
+        self.feed_fd = -1
+
+    def feed(self, fd: int, data: bytes) -> None:
+        """Write ``data`` to ``fd`` (then close it) while pumping: a large payload never blocks us."""
+        os.set_blocking(fd, False)
+        self.feed_fd, self.pending = fd, memoryview(data)
+        self.sel.register(fd, selectors.EVENT_WRITE)
+
+    def _write(self) -> None:
+        assert self.pending is not None
+        try:
+            self.pending = self.pending[os.write(self.feed_fd, self.pending[: 1 << 16]) :]
+        except BlockingIOError:
+            return
+        except OSError:  # the reader is gone: it ended before reading, the result says why
+            self.pending = self.pending[:0]
+        if not self.pending:
+            self._close_feed()
+
+    def _close_feed(self) -> None:
+        if self.feed_fd >= 0:
+            self.sel.unregister(self.feed_fd)
+            os.close(self.feed_fd)
+            self.feed_fd = -1
 
     def pump(self, deadline: float) -> tuple[bool, bool]:
         """(timed_out, flooded). Returns when every pipe hit EOF or a limit was reached."""
@@ -204,13 +273,17 @@ class _Streams:
             if left <= 0:
                 return True, False
             for key, _ in self.sel.select(timeout=left):
-                self._read(int(key.fd))
+                if key.fd == self.feed_fd:
+                    self._write()
+                else:
+                    self._read(int(key.fd))
             if self.total[1] + self.total[2] > self.lim.flood_output_bytes:
                 return False, True
         return False, False
 
     def drain(self) -> None:
         """After the process is gone: read what is left (bounded wait: a leaked writer may linger)."""
+        self._close_feed()
         end = time.monotonic() + 0.5
         while self.sel.get_map() and time.monotonic() < end:
             for key, _ in self.sel.select(timeout=0.1):
@@ -272,6 +345,15 @@ def _classify(
         return "memory", "memory limit reached (MemoryError)"
     if rc == 0 and nonce in lines:
         return "passed", ""
+    fate = next((line[2:] for line in lines if line.startswith("C:")), "")
+    if fate.startswith("signal:") and fate[7:].isdigit():
+        # A checked run's candidate process died of a signal (reported by the checker).
+        csig = int(fate[7:])
+        if csig == signal.SIGXCPU or (csig == signal.SIGKILL and wall_s >= cpu_s):
+            return "timeout", f"CPU limit reached in the candidate's process (signal {csig})"
+        return "killed", f"the candidate's process was killed by signal {csig}"
+    if fate.startswith("exit:"):
+        return "failed", f"the candidate's process ended before the tests finished (exit code {fate[5:]})"
     exc = next((line[2:] for line in lines if line.startswith("X:")), "")
     if rc == 0:
         return "failed", "exited before the tests finished" + (f" ({exc})" if exc else "")

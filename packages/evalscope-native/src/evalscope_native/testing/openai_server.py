@@ -6,7 +6,10 @@ no threads, no web framework, uvloop when importable) that serves thousands of s
 
 Endpoints (each also without the `/v1` prefix): `POST /v1/chat/completions` (with `stream` and `n`),
 `POST /v1/completions`, `GET /v1/models`, `GET /stats`, `POST /stats/reset` (`?attempts=1` also forgets
-the per-key fault attempts, which otherwise persist for the server's lifetime).
+the per-key fault attempts, which otherwise persist for the server's lifetime). Besides the counters,
+`/stats` gives `first_request_at` and `last_reply_at`: the wall clock (`time.time()`) when the first
+completion request since the last reset arrived and when the last completion reply was written (after
+`delay_s`, in the socket's buffer), or null; a benchmark splits a client's wall time with them.
 
 Request KEY: the text of the last `user` message (list contents: text parts joined with "\\n"), or the
 completion prompt (a list of prompts: joined with "\\n"; each prompt is still answered on its own).
@@ -264,6 +267,8 @@ class _App:
         self.ok = 0
         self.fault_counts = dict.fromkeys(FAULT_KINDS, 0)
         self.by_key: dict[str, int] = {}
+        self.first_request_at: float | None = None
+        self.last_reply_at: float | None = None
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -271,6 +276,8 @@ class _App:
             "ok": self.ok,
             "faults": dict(self.fault_counts),
             "by_key": dict(self.by_key),
+            "first_request_at": self.first_request_at,
+            "last_reply_at": self.last_reply_at,
         }
 
     def _decide_fault(self, key: str) -> str | None:
@@ -376,7 +383,11 @@ class _App:
         if path.startswith("/v1/") or path == "/v1":
             path = path[3:]
         if method == "POST" and path in ("/chat/completions", "/completions"):
-            return await self._completion(path == "/chat/completions", body, reader, writer, keep, auth)
+            if self.first_request_at is None:
+                self.first_request_at = time.time()
+            keep = await self._completion(path == "/chat/completions", body, reader, writer, keep, auth)
+            self.last_reply_at = time.time()
+            return keep
         if method == "GET" and path == "/models":
             data = {
                 "object": "list",
@@ -716,7 +727,7 @@ class ScriptedServer:
         return result
 
     def stats(self) -> dict[str, Any]:
-        """The server's counters: requests, ok, faults by kind, requests by key."""
+        """The server's counters: requests, ok, faults by kind, requests by key, first/last times."""
         return self._call("GET", "/stats")
 
     def reset_stats(self, *, attempts: bool = False) -> None:

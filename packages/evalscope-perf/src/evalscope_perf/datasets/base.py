@@ -7,19 +7,17 @@ naming file and line for malformed input.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError
+from evalscope.errors import ConfigError, DatasetNotFoundError
 
 from evalscope_perf.apis.base import Prompt, prompt_text
 
-__all__ = ["DatasetContext", "download_hub_file", "filter_by_length", "iter_lines", "require_path"]
+__all__ = ["DatasetContext", "download_hub_file", "filter_by_length", "require_path"]
 
 
 @dataclass
@@ -42,29 +40,6 @@ def require_path(ctx: DatasetContext, what: str) -> Path:
     if not p.exists():
         raise DatasetNotFoundError(f"--dataset-path {ctx.path!r} does not exist.")
     return p
-
-
-def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(1-based line number, stripped line) for every non-empty line."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                line = line.strip()
-                if line:
-                    yield lineno, line
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(str(path), f"not UTF-8 text ({exc.reason})") from None
-    except IsADirectoryError:
-        raise DataFormatError(str(path), "is a folder; give the file itself") from None
-
-
-def json_line(path: Path, lineno: int, line: str) -> Any:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataFormatError(
-            str(path), f"invalid JSON: {exc.msg} at column {exc.colno}", line=lineno
-        ) from None
 
 
 def filter_by_length(ctx: DatasetContext, prompts: list[Prompt]) -> list[Prompt]:

@@ -16,17 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from evalscope.data_files import iter_jsonl, iter_lines, parse_json_line, read_json
 from evalscope.errors import DataFormatError
 
 from evalscope_perf.apis.base import Prompt
-from evalscope_perf.datasets.base import (
-    DatasetContext,
-    download_hub_file,
-    filter_by_length,
-    iter_lines,
-    json_line,
-    require_path,
-)
+from evalscope_perf.datasets.base import DatasetContext, download_hub_file, filter_by_length, require_path
 
 __all__ = ["custom", "line_by_line", "longalpaca", "openqa"]
 
@@ -49,9 +43,8 @@ def _hub_or_path(ctx: DatasetContext, dataset_id: str, hf_id: str, filename: str
 def openqa(ctx: DatasetContext) -> list[Prompt]:
     path = _hub_or_path(ctx, "AI-ModelScope/HC3-Chinese", "Hello-SimpleAI/HC3-Chinese", "open_qa.jsonl")
     prompts: list[Prompt] = []
-    for lineno, line in iter_lines(path):
-        item = json_line(path, lineno, line)
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+    for lineno, item in iter_jsonl(path):
+        if not isinstance(item.get("question"), str):
             raise DataFormatError(str(path), "each line needs a string 'question'", line=lineno)
         prompts.append(item["question"].strip())
         if len(prompts) >= ctx.count * 4:  # enough to cycle through; skip reading a huge file
@@ -61,15 +54,12 @@ def openqa(ctx: DatasetContext) -> list[Prompt]:
 
 def longalpaca(ctx: DatasetContext) -> list[Prompt]:
     path = _hub_or_path(ctx, "AI-ModelScope/LongAlpaca-12k", "Yukang/LongAlpaca-12k", "LongAlpaca-12k.json")
-    text = path.read_text(encoding="utf-8")
+    first = next(iter_lines(path), (0, ""))[1]
     items: list[tuple[int | None, Any]]
-    if text.lstrip().startswith("["):
-        try:
-            items = [(None, x) for x in json.loads(text)]
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(str(path), f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    if first.startswith("["):  # the hub's file: one JSON list
+        items = [(None, x) for x in read_json(path)]
     else:
-        items = [(n, json_line(path, n, line)) for n, line in iter_lines(path)]
+        items = list(iter_jsonl(path))
     prompts: list[Prompt] = []
     for i, (lineno, item) in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("instruction"), str):
@@ -106,7 +96,7 @@ def custom(ctx: DatasetContext) -> list[Prompt]:
         if not line.startswith("{"):
             prompts.append(line)
             continue
-        item = json_line(path, lineno, line)
+        item = parse_json_line(path, lineno, line)
         if isinstance(item.get("messages"), list):
             prompts.append(item["messages"])
         elif isinstance(item.get("body"), dict):

@@ -12,13 +12,13 @@ Images are opened lazily in batches, so a large set never sits in memory at once
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalscope.data_files import iter_jsonl
 from evalscope.errors import DataFormatError, DatasetNotFoundError
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp")
@@ -89,30 +89,19 @@ def check_dataset(root: Path, split: str) -> None:
 
 def _custom(path: Path) -> list[ImageTextItem]:
     items: list[ImageTextItem] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(str(path), f"invalid JSON: {exc.msg}", line=lineno) from None
-            if not isinstance(row, dict) or "image_path" not in row or "query" not in row:
-                raise DataFormatError(str(path), 'each line needs "image_path" and "query"', line=lineno)
-            captions = [row["query"]] if isinstance(row["query"], str) else row["query"]
-            if (
-                not isinstance(captions, list)
-                or not captions
-                or not all(isinstance(c, str) for c in captions)
-            ):
-                raise DataFormatError(
-                    str(path), '"query" must be a caption or a non-empty list of captions', line=lineno
-                )
-            image = Path(row["image_path"])
-            image = image if image.is_absolute() else path.parent / image
-            if not image.is_file():
-                raise DataFormatError(str(path), f"image {image} does not exist", line=lineno)
-            items.append(ImageTextItem(key=str(row.get("id", lineno)), captions=captions, image_path=image))
+    for lineno, row in iter_jsonl(path):
+        if "image_path" not in row or "query" not in row:
+            raise DataFormatError(str(path), 'each line needs "image_path" and "query"', line=lineno)
+        captions = [row["query"]] if isinstance(row["query"], str) else row["query"]
+        if not isinstance(captions, list) or not captions or not all(isinstance(c, str) for c in captions):
+            raise DataFormatError(
+                str(path), '"query" must be a caption or a non-empty list of captions', line=lineno
+            )
+        image = Path(row["image_path"])
+        image = image if image.is_absolute() else path.parent / image
+        if not image.is_file():
+            raise DataFormatError(str(path), f"image {image} does not exist", line=lineno)
+        items.append(ImageTextItem(key=str(row.get("id", lineno)), captions=captions, image_path=image))
     return items
 
 

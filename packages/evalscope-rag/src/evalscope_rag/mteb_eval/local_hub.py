@@ -21,8 +21,6 @@ at once with the folders that were searched, instead of waiting on the network.
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
 import logging
 import os
 import re
@@ -31,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from evalscope.data_files import read_parquet_table, read_records
 from evalscope.errors import DataFormatError, DatasetNotFoundError
 
 log = logging.getLogger("evalscope.rag.data")
@@ -191,46 +190,8 @@ def _read_file(path: Path) -> Any:
     from datasets import Dataset
 
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return Dataset(pq.read_table(path))
-    rows = read_rows(path)
+        return Dataset(read_parquet_table(path))  # the Arrow table as it is: column types kept
+    rows, _ = read_records(path)  # a bad line raises `DataFormatError` naming file and line
     if not rows:
         raise DataFormatError(str(path), "the file holds no rows")
     return Dataset.from_list(rows)
-
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a jsonl/json/csv/tsv file; a bad line raises `DataFormatError` naming file and line."""
-    if path.suffix == ".jsonl":
-        rows = []
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataFormatError(
-                        str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=lineno
-                    ) from None
-                if not isinstance(row, dict):
-                    raise DataFormatError(
-                        str(path), f"expected a JSON object, got {type(row).__name__}", line=lineno
-                    )
-                rows.append(row)
-        return rows
-    if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(
-                str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
-            ) from None
-        if isinstance(data, dict) and isinstance(data.get("data"), list):
-            data = data["data"]
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise DataFormatError(str(path), "expected a JSON list of objects")
-        return data
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t" if path.suffix == ".tsv" else ","))

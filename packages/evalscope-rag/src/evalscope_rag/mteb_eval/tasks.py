@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from evalscope.config import TaskConfig
+from evalscope.data_files import iter_jsonl
 from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, UnknownNameError
 from evalscope.hub_access import require_hub
 
 from evalscope_rag.config import CustomTaskConfig, MTEBEvalConfig
-from evalscope_rag.mteb_eval.local_hub import read_rows
 
 log = logging.getLogger("evalscope.rag.tasks")
 
@@ -154,7 +154,7 @@ def build_custom_task(cfg: CustomTaskConfig) -> Any:
     corpus = _id_rows(files["corpus"], ("text",))
     queries = _id_rows(files["queries"], ("text",))
     qrels: dict[str, dict[str, int]] = {}
-    for lineno, row in enumerate(read_rows(files["qrels"]), start=1):
+    for lineno, row in iter_jsonl(files["qrels"]):
         try:
             qrels.setdefault(str(row["query-id"]), {})[str(row["corpus-id"])] = int(row.get("score", 1))
         except (KeyError, ValueError, TypeError) as exc:
@@ -200,7 +200,7 @@ def build_custom_task(cfg: CustomTaskConfig) -> Any:
 
 def _id_rows(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
-    for lineno, row in enumerate(read_rows(path), start=1):
+    for lineno, row in iter_jsonl(path):
         rid = row.get("_id", row.get("id"))
         if rid is None or any(k not in row for k in required):
             raise DataFormatError(str(path), f"each row needs _id and {', '.join(required)}", line=lineno)

@@ -8,11 +8,11 @@ run before it starts, naming the file and line (the item number for a .json list
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalscope.data_files import iter_jsonl, read_json
 from evalscope.errors import DataFormatError, DatasetNotFoundError
 
 FIELD_NAMES = {
@@ -41,25 +41,11 @@ def read_testset(path: Path) -> list[RagSample]:
             f"Test set {path} does not exist.",
             hint="eval.testset_file: a .json list or .jsonl of {question, contexts, answer, ground_truth}",
         )
-    rows: list[tuple[int, Any]] = []
+    rows: list[tuple[int, Any]]
     if path.suffix == ".jsonl":
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append((lineno, json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    raise DataFormatError(
-                        str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=lineno
-                    ) from None
+        rows = list(iter_jsonl(path))
     else:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(
-                str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
-            ) from None
+        data = read_json(path)  # a single object is a test set of one row
         items = data if isinstance(data, list) else [data]
         rows = list(enumerate(items, start=1))
     if not rows:

@@ -18,10 +18,9 @@ whose prompts are identical still share one reply. The endpoint URL and API key 
 judge restarted on another port serves the same cache.
 
 Only replies that parsed and fitted the schema (and passed the caller's check) are stored: a sample
-whose judge failed is asked again on resume. Crash safety as the native engine's prediction cache:
-each entry is one `os.write` of a whole line to an O_APPEND descriptor, so a SIGKILL loses at most
-the replies in flight; a torn last line is cut off when the file is reopened and an unreadable line
-is skipped with a warning.
+whose judge failed is asked again on resume. The file — one append-only line per reply, a torn last
+line cut off on reopen, an unreadable line skipped with a warning naming `file:line` — is the core's
+`JsonlStore` (`evalscope/jsonl_store.py`), the same file the native engine's prediction cache uses.
 """
 
 from __future__ import annotations
@@ -29,12 +28,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import threading
 from pathlib import Path
 from typing import Any
 
-from evalscope.secrets import redact
+from evalscope.jsonl_store import JsonlStore
 
 log = logging.getLogger("evalscope.rag.judge_cache")
 
@@ -51,64 +48,27 @@ class JudgeCache:
     """key → accepted reply text; `path=None` keeps it in memory only (no run folder, e.g. tests)."""
 
     def __init__(self, path: Path | None) -> None:
+        self.store = JsonlStore(path, check=_readable, label="judge cache", logger=log)
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
-        self.loaded = 0  # entries found on disk when opened (a resumed run)
-        self._fd: int | None = None
-        self._lock = threading.Lock()
-        if path is not None and path.exists():
-            self._load(path)
-            self.loaded = len(self.entries)
-
-    def _load(self, path: Path) -> None:
-        raw = path.read_bytes()
-        if raw and not raw.endswith(b"\n"):
-            cut = raw.rfind(b"\n") + 1
-            log.warning(
-                "%s: dropping a torn last line (%d bytes) left by an interrupted run", path, len(raw) - cut
-            )
-            with path.open("r+b") as fh:
-                fh.truncate(cut)
-            raw = raw[:cut]
-        for lineno, line in enumerate(raw.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                if not isinstance(entry["reply"], str):
-                    raise TypeError("reply is not a string")
-                self.entries[str(entry["key"])] = entry
-            except (ValueError, KeyError, TypeError):
-                log.warning("%s:%d: unreadable judge cache line skipped", path, lineno)
+        self.loaded = self.store.loaded  # entries found on disk when opened (a resumed run)
 
     def get(self, key: str) -> str | None:
-        entry = self.entries.get(key)
+        entry = self.store.get(key)
         return str(entry["reply"]) if entry is not None else None
 
     def put(self, key: str, reply: str, meta: dict[str, Any]) -> None:
-        entry = {"key": key, "reply": reply, **meta}
-        line = (redact(json.dumps(entry, ensure_ascii=False)) + "\n").encode(
-            "utf-8"
-        )  # a key echoed by the judge
-        with self._lock:
-            self.entries[key] = entry
-            if self.path is None:
-                return
-            if self._fd is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            os.write(self._fd, line)
+        self.store.append({"key": key, "reply": reply, **meta})
 
     def forget(self, key: str) -> None:
         """Drop an entry from memory (a cached reply that no longer fits): the next ask re-requests it."""
-        with self._lock:
-            self.entries.pop(key, None)
+        self.store.forget(key)
 
     def close(self) -> None:
-        with self._lock:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+        self.store.close()
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.store)
+
+
+def _readable(entry: dict[str, Any]) -> bool:
+    return isinstance(entry.get("reply"), str)

@@ -161,11 +161,11 @@ def predict(folder: Path, jobs: list[dict[str, str]], max_new_tokens: int) -> li
 
 
 def _import_torchvision() -> None:
-    """transformers' image code imports torchvision: use the engine driver's CPU-torch workaround."""
+    """transformers' image code imports torchvision: use the engine side's CPU-torch workaround."""
     here = Path(__file__).resolve().parents[1]
     if str(here) not in sys.path:
         sys.path.insert(0, str(here))
-    from engine_driver import import_torchvision  # the driver is stdlib-only at import: safe here
+    from engine_compat import import_torchvision  # stdlib-only at import: safe here
 
     import_torchvision()
 

@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import Any
 
-from evalscope_perf.http.exchange import Exchange, SSESplitter
+from evalscope.http.exchange import Exchange, SSESplitter
 
 __all__ = ["AiohttpClient"]
 
@@ -56,6 +56,8 @@ class AiohttpClient:
             async with session.post(self.url, data=body, headers=headers) as resp:
                 ex.status = resp.status
                 ex.content_type = resp.headers.get("Content-Type", "")
+                ms, after = resp.headers.get("retry-after-ms"), resp.headers.get("Retry-After")
+                ex.retry_after = f"{ms}ms" if ms else after
                 if resp.status == 200 and "event-stream" in ex.content_type:
                     sse = SSESplitter(ex.events)
                     async for data in resp.content.iter_any():
@@ -68,12 +70,16 @@ class AiohttpClient:
                 ex.t_end = t
         except asyncio.TimeoutError:
             ex.error = f"timeout (connect {self.connect_timeout}s, read {self.read_timeout}s, total {self.total_timeout}s)"
+            ex.failure = "total_timeout"
         except aiohttp.ClientPayloadError as exc:
             ex.error = (
                 f"connection closed by the server mid-response ({len(ex.events)} SSE events received): {exc}"
             )
+            ex.failure, ex.cause = "disconnected", exc
         except (aiohttp.ClientError, OSError) as exc:
             ex.error = f"{type(exc).__name__}: {exc}"
+            connect = isinstance(exc, (aiohttp.ClientConnectorError, OSError))
+            ex.failure, ex.cause = ("connect" if connect else "disconnected"), exc
         if ex.error is not None:
             ex.t_end = time.perf_counter()
         return ex

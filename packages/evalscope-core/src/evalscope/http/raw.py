@@ -22,9 +22,9 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from evalscope_perf.http.exchange import Exchange, SSESplitter
-from evalscope_perf.http.stamped_socket import KERNEL_STAMPS, StampedSocketTransport
-from evalscope_perf.http.stamped_socket import enable as stamps_enabled
+from evalscope.http.exchange import Exchange, SSESplitter
+from evalscope.http.stamped_socket import KERNEL_STAMPS, StampedSocketTransport
+from evalscope.http.stamped_socket import enable as stamps_enabled
 
 __all__ = ["RawHttpClient"]
 
@@ -61,7 +61,7 @@ class _Conn(asyncio.Protocol):
             return
         n = len(self.ex.events)
         why = f"connection closed by the server mid-response ({n} SSE events received)"
-        self._fail(f"{why}: {exc}" if exc else why)
+        self._fail(f"{why}: {exc}" if exc else why, "disconnected", exc)
 
     def data_received(self, data: bytes) -> None:
         self.feed(data, time.perf_counter())  # first: the arrival time of these bytes
@@ -113,6 +113,10 @@ class _Conn(asyncio.Protocol):
                 length = int(value)
             elif name == "transfer-encoding":
                 chunked = "chunked" in value.lower()
+            elif name == "retry-after-ms":
+                ex.retry_after = value.strip() + "ms"
+            elif name == "retry-after" and ex.retry_after is None:
+                ex.retry_after = value.strip()
             elif name == "connection":
                 self.keep_alive = "close" not in value.lower()
         if parts[0] == "HTTP/1.0":
@@ -214,11 +218,11 @@ class _Conn(asyncio.Protocol):
         ex.t_end = t
         self._wake()
 
-    def _fail(self, error: str) -> None:
+    def _fail(self, error: str, failure: str, cause: BaseException | None = None) -> None:
         ex = self.ex
         self.state, self.keep_alive = _DONE, False
         if ex is not None and ex.error is None:
-            ex.error = error
+            ex.error, ex.failure, ex.cause = error, failure, cause
             ex.t_end = time.perf_counter()
             if self.body:
                 ex.body = b"".join(self.body)
@@ -229,9 +233,9 @@ class _Conn(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def abort(self, error: str) -> None:
+    def abort(self, error: str, failure: str) -> None:
         """Give up on the request in flight (timeouts, cancellation) and drop the connection."""
-        self._fail(error)
+        self._fail(error, failure)
         if self.transport is not None:
             self.transport.abort()
 
@@ -315,8 +319,10 @@ class RawHttpClient:
                     conn = await self._connect()
                 except asyncio.TimeoutError:
                     ex.error = f"connect timeout after {self.connect_timeout}s to {self.host}:{self.port}"
+                    ex.failure = "connect_timeout"
                 except OSError as exc:
                     ex.error = f"cannot connect to {self.host}:{self.port}: {exc.strerror or exc}"
+                    ex.failure, ex.cause = "connect", exc
                 if conn is None:
                     ex.t_end = time.perf_counter()
                     return ex
@@ -325,7 +331,7 @@ class RawHttpClient:
             try:
                 await conn.start(ex, payload)
             except asyncio.CancelledError:
-                conn.abort("cancelled")
+                conn.abort("cancelled", "cancelled")
                 raise
             finally:
                 self._busy.discard(conn)
@@ -366,9 +372,11 @@ class RawHttpClient:
                 if ex is None:
                     continue
                 if self.read_timeout and now - conn.last_rx > self.read_timeout:
-                    conn.abort(f"read timeout: no data for {self.read_timeout}s")
+                    conn.abort(f"read timeout: no data for {self.read_timeout}s", "read_timeout")
                 elif self.total_timeout and now - ex.t_start > self.total_timeout:
-                    conn.abort(f"total timeout: request took longer than {self.total_timeout}s")
+                    conn.abort(
+                        f"total timeout: request took longer than {self.total_timeout}s", "total_timeout"
+                    )
 
     async def aclose(self) -> None:
         if self._watchdog is not None:

@@ -14,7 +14,19 @@ __all__ = ["Exchange", "SSESplitter"]
 class Exchange:
     """Status, headers we need, timestamped SSE events (or the plain body) and timing of one request."""
 
-    __slots__ = ("status", "content_type", "events", "body", "t_start", "t_end", "error", "request_id")
+    __slots__ = (
+        "status",
+        "content_type",
+        "events",
+        "body",
+        "t_start",
+        "t_end",
+        "error",
+        "failure",
+        "cause",
+        "retry_after",
+        "request_id",
+    )
 
     def __init__(self, t_start: float, request_id: str = "") -> None:
         self.status = 0
@@ -24,6 +36,12 @@ class Exchange:
         self.t_start = t_start
         self.t_end = 0.0
         self.error: str | None = None  # transport-level failure: refused, reset, dropped stream, timeout
+        # The same failure, typed, for callers that classify it: "connect" (with `cause`, the OSError:
+        # refused, DNS, TLS), "connect_timeout", "read_timeout", "total_timeout", "disconnected",
+        # "cancelled".
+        self.failure: str | None = None
+        self.cause: BaseException | None = None
+        self.retry_after: str | None = None  # `retry-after-ms` (as "<n>ms") or `Retry-After`, when sent
         self.request_id = request_id
 
 

@@ -1,1 +1,0 @@
-"""HTTP transports for the load generator: the raw asyncio client (default) and aiohttp."""
