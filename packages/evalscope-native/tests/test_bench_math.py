@@ -416,3 +416,22 @@ def test_bbh_end_to_end(tmp_path: Path) -> None:
         "logical_deduction_three_objects": 0.5,
     }
     assert report.score() == pytest.approx(4 / 7)
+
+
+def test_the_pool_starts_a_second_process_only_under_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = math_equivalence._Pool(size=2)
+    monkeypatch.setattr(math_equivalence, "_worker", pool)
+    monkeypatch.setattr(math_equivalence._Pool, "GROW_AFTER", 4)
+    try:
+        for n in range(4):  # one caller at a time: one process is enough, however many calls
+            assert compare(str(n), str(n)).matched
+        assert len(pool._workers) == 1
+        pairs = [(str(n), str(n + n % 2)) for n in range(40)]  # odd n: off by one
+        with ThreadPoolExecutor(max_workers=2) as threads:
+            results = list(threads.map(lambda p: compare(*p), pairs))
+        assert [r.matched for r in results] == [n % 2 == 0 for n in range(40)]
+        assert len(pool._workers) == 2  # two callers past the threshold: a second process served
+    finally:
+        pool.close()

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from evalscope.benchmark import Benchmark
 from evalscope.contracts import Sample
 
-from evalscope_native.benchmarks.math_equivalence import extract, warm_up
+from evalscope_native.benchmarks.math_equivalence import extract, scoring_processes, warm_up
 
 
 class MathBenchmark(Benchmark):
@@ -24,6 +24,9 @@ class MathBenchmark(Benchmark):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # One scoring thread per Math-Verify process the pool may start: against a fast server the
+        # answers arrive faster than one process scores them.
+        self.scoring_workers = scoring_processes()
         warm_up()  # the scoring process starts while data loads and the first requests are out
 
     def extract_answer(self, prediction: str, sample: Sample) -> str:
