@@ -30,7 +30,7 @@ TIMEOUT_S = 1.0
 
 def _keys_for(kind: str, count: int) -> list[str]:
     """Prompts the scripted server faults with `kind` (it decides by hashing the prompt)."""
-    from evalscope_native.testing.openai_server import fault_for
+    from evalscope.testing import fault_for
 
     keys = [key for i in range(10_000) if fault_for(key := f"probe {kind} {i}", FAULTS) == kind]
     if len(keys) < count:
@@ -106,7 +106,7 @@ def _faulty_run(base_url: str, dataset: Path, n: int, client: str) -> tuple[floa
 
 
 def measure(n: int = 400, clients: tuple[str, ...] = CLIENTS) -> list[Figure]:
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     figures = []
     kinds: list[list[str]] = []

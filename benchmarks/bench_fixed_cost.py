@@ -2,7 +2,7 @@
 
 Each tool runs as a subprocess (its own console script, offline, byte-code in a temporary
 PYTHONPYCACHEPREFIX, every cache in a temporary folder) against the same scripted OpenAI-compatible
-server (`evalscope_native.testing.openai_server`) and the same reply table, in `--rounds` interleaved
+server (`evalscope.testing`) and the same reply table, in `--rounds` interleaved
 rounds (the tools' order rotates each round) after one untimed warm-up run each. Three figures:
 
 1. a 1-sample `eval` of GSM8K (zero-shot): the whole command, next to `python -c pass` of the same
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the figures and every run here")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal of ours is missed")
     args = ap.parse_args(argv)
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     tools = [
         Tool("ours", "ours", args.venv, "evalscope"),

@@ -131,7 +131,7 @@ async def _measure(name: str, base_url: str, n: int, concurrency: int, repeat: i
 def measure(
     n: int = 2000, concurrency: int = 64, repeat: int = 3, only: list[str] | None = None
 ) -> list[Figure]:
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     variants = [v for v in VARIANTS if not only or any(o in v for o in only)]
     figures = []

@@ -2,9 +2,10 @@
 
 N synthetic SimpleQA rows (a throw-away `default/test.jsonl`; a third answered correctly, a third
 wrongly, a third "I don't know"), the model and the judge each a zero-latency scripted server
-(`evalscope_native.testing.openai_server`; the judge answers EvalScope's grader prompt by rule), the
-whole CLI command timed as a subprocess, `--eval-batch-size 64`, after an untimed warm-up run of 64
-samples per tool (file cache; byte-code written to a temporary PYTHONPYCACHEPREFIX):
+(`evalscope.testing`; the judge answers EvalScope's grader prompt by the rules of
+`evalscope_native.testing.judge_rules`), the whole CLI command timed as a subprocess,
+`--eval-batch-size 64`, after an untimed warm-up run of 64 samples per tool (file cache; byte-code
+written to a temporary PYTHONPYCACHEPREFIX):
 
 1. cold: a fresh `EVALSCOPE_CACHE_DIR`, so every verdict is asked for;
 2. rerun, same command: the model is asked again, the verdicts come from the cross-run judge cache
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import DEFAULT_VENV, table
+from evalscope_native.testing.judge_rules import judge_config
 from fidelity.baseline import offline_env
 
 COLD_GOAL_S, WARM_GOAL_S = 30.0, 5.0
@@ -46,7 +48,7 @@ MODEL_SERVER: dict[str, Any] = {
     ],
     "default_reply": "I don't know.",  # NOT_ATTEMPTED
 }
-JUDGE_SERVER: dict[str, Any] = {"model": "judge", "judge": {"seed": 1}}
+JUDGE_SERVER: dict[str, Any] = judge_config({"seed": 1})
 
 
 @dataclass
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = ap.parse_args(argv)
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     n, n_base = args.samples, min(args.baseline_samples or args.samples, args.samples)
     baseline = args.baseline_venv / "bin" / "evalscope"

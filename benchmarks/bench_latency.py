@@ -31,7 +31,7 @@ def measure(
     repeat: int = 3,
     clients: tuple[str, ...] = CLIENTS,
 ) -> list[Figure]:
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     ideal = math.ceil(n / concurrency) * delay_s
     figures: list[Figure] = []

@@ -1,7 +1,7 @@
 """`evalscope perf` as a load generator: how fast, and how accurate, is the client itself?
 
-Against the fake model server of `evalscope_perf.testing` (a separate process on 127.0.0.1), printed
-side by side in one run:
+Against the fake model of the core's scripted server (`evalscope.testing`, a separate process on
+127.0.0.1), printed side by side in one run:
 
 1. **Transports** — streamed requests/s of a bare closed loop (64 streams, SSE split, one JSON parse
    per response) over our raw asyncio client, aiohttp and httpx: the numbers behind the default.
@@ -14,6 +14,11 @@ side by side in one run:
    by all processes) the moment it writes each first token; the client's error is its recorded
    first-token time minus that stamp (loopback transit included, so it is an upper bound). Server
    queueing is not an error: it is what the client should measure. Goal: p99 <= 1 ms.
+4. **Sweep wall time** — against a server of known capacity (4 streams at once, 10 ms + 7 x 5 ms a
+   reply: 88.9 req/s), our one-command `--sweep 4` (synchronous, throughput, 4 rates in between)
+   against what EvalScope needs for the same runs: `--parallel 1 16` (closed loop), then `--open-loop
+   --rate r1 .. r4` at the rates our sweep chose. Whole commands, start-up included, and the
+   saturation rate each measured.
 
     .venv/bin/python benchmarks/bench_perf.py
     .venv/bin/python benchmarks/bench_perf.py --baseline-venv /tmp/evalscope-baseline
@@ -38,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import DEFAULT_VENV, Figure, summary, table
-from evalscope_perf.testing.process import FakeServer
+from evalscope.testing import ScriptedServer
 
 THROUGHPUT_GOAL = 2.0
 TTFT_ERROR_GOAL_MS = 1.0
@@ -131,15 +136,15 @@ def _baseline(venv: Path, url: str, prompts: Path, out: Path, parallel: int, num
             "--no-test-connection", "--sleep-interval", "0"]  # fmt: skip
 
 
-def _run_tool(cmd: list[str], server: FakeServer, out: Path) -> dict[str, Any]:
-    server.reset()
+def _run_tool(cmd: list[str], server: ScriptedServer, out: Path) -> dict[str, Any]:
+    server.reset_stats()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONUNBUFFERED"] = "1"
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} ... exited {res.returncode}: {res.stderr[-1500:]}")
     stats = server.stats()
-    window = (stats["last_done"] or 0) - (stats["first_arrival"] or 0)
+    window = (stats["last_reply_perf"] or 0) - (stats["first_request_perf"] or 0)
     (summ,) = list(out.rglob("benchmark_summary.json"))[-1:]
     data = json.loads(summ.read_text())
     reported = data.get("request_throughput", data.get("Req Throughput (req/s)"))
@@ -174,6 +179,56 @@ def _ttft_errors_ms(result: dict[str, Any], baseline: bool) -> list[float]:
     return errors
 
 
+# --- 4. sweep wall time -------------------------------------------------------------------------------
+
+SWEEP_SERVER = {"model": "fake-model", "tokens": "max_tokens", "ttft": 0.01, "itl": 0.005, "max_active": 4}
+SWEEP_CAPACITY = 4 / (0.01 + 7 * 0.005)
+
+
+def _timed(cmd: list[str]) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} ... exited {res.returncode}: {res.stderr[-1500:]}")
+    return time.perf_counter() - t0
+
+
+def _sweep_wall_times(args: argparse.Namespace, tmp: Path, prompts: Path) -> list[list[str]]:
+    n = args.sweep_number
+    with ScriptedServer(SWEEP_SERVER) as server:
+        out = tmp / "sweep-ours"
+        cmd = _ours(args.venv, server.base_url, prompts, out, 16, n, ["--sweep", "4"])
+        cmd[cmd.index("--max-tokens") + 1] = "8"
+        ours_s = _timed(cmd)
+        (summ,) = list(out.rglob("sweep_summary.json"))
+        sweep = json.loads(summ.read_text())
+        rates = [r["rate"] for r in sweep["runs"] if r["role"] == "rate"]
+        rows = [["evalscope-perf --sweep 4", "1", str(len(sweep["runs"])), f"{ours_s:.1f} s",
+                 f"{sweep['saturation_rate']:.1f} req/s"]]  # fmt: skip
+        if args.baseline_venv is not None and rates:
+            bout = tmp / "sweep-base"
+            closed = _baseline(args.baseline_venv, server.base_url, prompts, bout, 1, n)
+            closed[closed.index("--parallel") + 1 : closed.index("--parallel") + 2] = ["1", "16"]
+            closed[closed.index("--number") + 1 : closed.index("--number") + 2] = [str(n), str(n)]
+            closed[closed.index("--max-tokens") + 1] = "8"
+            opened = _baseline(args.baseline_venv, server.base_url, prompts, bout, 256, n)
+            opened[opened.index("--number") + 1 : opened.index("--number") + 2] = [str(n)] * len(rates)
+            opened[opened.index("--max-tokens") + 1] = "8"
+            opened += ["--open-loop", "--rate", *(f"{r:g}" for r in rates)]
+            base_s = _timed(closed) + _timed(opened)
+            best = 0.0
+            for f in bout.rglob("benchmark_summary.json"):
+                data = json.loads(f.read_text())
+                if data.get("Concurrency", data.get("Number of concurrency")) == 16:
+                    best = float(
+                        data.get("Req Throughput (req/s)", data.get("Request throughput (req/s)", 0))
+                    )
+            rows.append(["EvalScope 1.14.1 perf (closed + open loop)", "2", str(2 + len(rates)),
+                         f"{base_s:.1f} s", f"{best:.1f} req/s"])  # fmt: skip
+    return rows
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -187,11 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--number", type=int, default=8000, help="requests per throughput run (ours)")
     ap.add_argument("--baseline-number", type=int, default=3000, help="requests per run of the baseline")
     ap.add_argument("--repeats", type=int, default=3, help="throughput runs per client (median reported)")
+    ap.add_argument("--sweep-number", type=int, default=200, help="requests per run of the sweep (section 4)")
     ap.add_argument("--quick", action="store_true", help="fewer requests and repeats")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = ap.parse_args(argv)
     if args.quick:
-        args.number, args.baseline_number, args.repeats = 2000, 800, 1
+        args.number, args.baseline_number, args.repeats, args.sweep_number = 2000, 800, 1, 80
     if args.baseline_venv is not None and not (args.baseline_venv / "bin" / "evalscope").is_file():
         raise SystemExit(f"--baseline-venv {args.baseline_venv}: no bin/evalscope there")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
@@ -199,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-perf-"))
     prompts = _prompts(tmp / "prompts.txt", max(args.number, args.baseline_number, 1024))
 
-    with FakeServer({"tokens": 16}) as server:
+    with ScriptedServer({"model": "fake-model", "tokens": 16}) as server:
         url = server.base_url
         # 1. transports
         rows = []
@@ -247,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                 cmd = _ours(args.venv, url, prompts, out, 256, 1024, extra)
             err[name] = _ttft_errors_ms(_run_tool(cmd, server, out), baseline=extra is None)
 
+    sweep_rows = _sweep_wall_times(args, tmp, prompts)
     base = results.get("EvalScope 1.14.1 perf")
     base_rps = statistics.median(x["server_rps"] for x in base) if base else None
     rows = []
@@ -291,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
             p99 <= TTFT_ERROR_GOAL_MS,
         )
     )
+    print(f"\nSweep: capacity {SWEEP_CAPACITY:.1f} req/s (4 streams x 45 ms), {args.sweep_number} requests a run, "
+          "4 rates between the synchronous and the throughput run")  # fmt: skip
+    print(table(["tool", "commands", "runs", "wall time", "saturation measured"], sweep_rows))
     print("\n" + summary(figures))
     print(f"machine load average {os.getloadavg()[0]:.2f} at the end")
     missed = [f for f in figures if f.ok is False]

@@ -73,7 +73,7 @@ def timed_run(
 def measure(
     n: int = 2000, concurrency: int = 64, repeat: int = 3, clients: tuple[str, ...] = CLIENTS
 ) -> list[Figure]:
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     figures: list[Figure] = []
     rows = []

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from evalscope.testing import ScriptedServer
 from evalscope_native.models.scripted import DEMO_TABLE
-from evalscope_native.testing.openai_server import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[1]
 ROWS = (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from evalscope.report import Report
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "evalscope-example-plugin"

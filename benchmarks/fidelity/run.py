@@ -177,7 +177,7 @@ def _run_theirs(
 
 def run_round(benches: list[Bench], round_no: int, exe: Path, tmp: Path, opts: argparse.Namespace) -> None:
     """One scripted server; every benchmark still needing this round, both engines; rows appended."""
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     active = [b for b in benches if b.rounds > round_no and not b.error]
     replies: dict[str, Reply] = {}

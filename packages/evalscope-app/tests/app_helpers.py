@@ -45,7 +45,7 @@ def _gsm8k_runs(runs: Runs, work: Path) -> None:
     """alpha and beta answer 4 GSM8K questions: 0 both right (beta's reply carries an XSS payload),
     1 alpha right / beta wrong, 2 alpha wrong / beta right, 3 both wrong."""
     from evalscope import run_task
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     rows = [json.loads(x) for x in (DATA_DIR / "gsm8k" / "main" / "test.jsonl").read_text().splitlines()[:4]]
     runs.gsm8k_rows = rows
@@ -70,7 +70,8 @@ def _gsm8k_runs(runs: Runs, work: Path) -> None:
 
 def _judged_run(runs: Runs, work: Path) -> None:
     from evalscope import run_task
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
+    from evalscope_native.testing.judge_rules import judge_config
 
     data = work.parent / "simple_qa_data" / "default"
     data.mkdir(parents=True)
@@ -82,7 +83,7 @@ def _judged_run(runs: Runs, work: Path) -> None:
         for i in range(3)
     ]
     with ScriptedServer({"model": "quizzer", "entries": entries}) as model, \
-            ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge:  # fmt: skip
+            ScriptedServer(judge_config({"seed": 1})) as judge:  # fmt: skip
         run_task({"model": "quizzer", "api_url": model.base_url, "datasets": ["simple_qa"],
                   "dataset_args": {"simple_qa": {"local_path": str(data.parent)}},
                   "judge_model_args": {"model_id": "judge", "api_url": judge.base_url, "api_key": SECRET},
@@ -92,7 +93,7 @@ def _judged_run(runs: Runs, work: Path) -> None:
 
 def _code_run(runs: Runs, work: Path) -> None:
     from evalscope import run_task
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     rows = [
         json.loads(x)
@@ -111,10 +112,11 @@ def _code_run(runs: Runs, work: Path) -> None:
 def _arena_run(runs: Runs, work: Path) -> None:
     """The arena pairs alpha's and beta's GSM8K answers (any benchmark both answered works)."""
     from evalscope import run_task
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
+    from evalscope_native.testing.judge_rules import judge_config
 
     models = [{"name": m, "report_path": str(runs.folder(m) / "reports" / m)} for m in ("alpha", "beta")]
-    with ScriptedServer({"model": "judge", "judge": {"seed": 3}}) as judge:
+    with ScriptedServer(judge_config({"seed": 3})) as judge:
         run_task({"model_id": "Arena", "datasets": ["general_arena"],
                   "dataset_args": {"general_arena": {"extra_params": {"models": models, "baseline": "beta"}}},
                   "judge_model_args": {"model_id": "judge", "api_url": judge.base_url},
@@ -125,7 +127,7 @@ def _arena_run(runs: Runs, work: Path) -> None:
 def _collection_run(runs: Runs, work: Path) -> None:
     from evalscope import run_task
     from evalscope.collections import CollectionSchema, DatasetInfo, WeightedSampler, dump_jsonl_data
-    from evalscope_native.testing.openai_server import ScriptedServer
+    from evalscope.testing import ScriptedServer
 
     schema = CollectionSchema(name="mix", datasets=[
         DatasetInfo(name="gsm8k", task_type="math", tags=["en", "math"], args={"few_shot_num": 0}),
@@ -148,12 +150,12 @@ def _collection_run(runs: Runs, work: Path) -> None:
 
 
 def _perf_run(runs: Runs, work: Path) -> None:
+    from evalscope.testing import ScriptedServer
     from evalscope_perf import run_perf_benchmark
-    from evalscope_perf.testing.process import FakeServer
 
     prompts = work.parent / "prompts.txt"
     prompts.write_text("".join(f"question {i}\n" for i in range(8)), encoding="utf-8")
-    with FakeServer({"ttft": 0.002, "itl": 0.001, "tokens": 8}) as server:
+    with ScriptedServer({"model": "fake-model", "ttft": 0.002, "itl": 0.001, "tokens": 8}) as server:
         run_perf_benchmark({"url": server.base_url, "model": "fake-model", "dataset": "line_by_line",
                             "dataset_path": str(prompts), "parallel": [1, 2], "number": [4, 4], "max_tokens": 8,
                             "sleep_interval": 0, "api_key": SECRET, "outputs_dir": str(work / "perf"),

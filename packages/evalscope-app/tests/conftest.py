@@ -43,19 +43,54 @@ def app(runs: Runs) -> Iterator[App]:
         stop_app(server)
 
 
-@pytest.fixture(scope="session")
-def browser(runs: Runs) -> Iterator[Any]:
-    """One chromium for the session. It needs `runs` first: Playwright's sync API keeps an event loop
-    running in this thread, after which the engines' `asyncio.run` would refuse to start."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run ./scripts/install.sh (it installs Debian's chromium) "
-                    "or `apt-get install -y chromium`")  # fmt: skip
-    from playwright.sync_api import sync_playwright
+class _Chromium:
+    """One headless chromium, started on first use and closed when the run leaves this folder.
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield b
-        b.close()
+    Playwright's sync API keeps an event loop running in this thread while it is open, so every
+    `asyncio.run` after it fails -- the engines' runs of this folder (`runs` starts them first) and
+    the later tests (here, and Ray's and tracking's) that run the engine in this process. A session
+    fixture would hold it to the end of the session; `pytest_runtest_teardown` below closes it as soon
+    as the next test does not use it (a later test that does starts it again).
+    """
+
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def get(self) -> Any:
+        if self._browser is None:
+            if not CHROMIUM.exists():
+                pytest.fail(f"{CHROMIUM} is missing: run ./scripts/install.sh (it installs Debian's chromium) "
+                            "or `apt-get install -y chromium`")  # fmt: skip
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._playwright.stop()
+            self._browser = self._playwright = None
+
+
+_CHROMIUM = _Chromium()
+
+
+@pytest.fixture
+def browser(runs: Runs) -> Any:
+    """The shared chromium (it needs `runs` first: see `_Chromium`)."""
+    return _CHROMIUM.get()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)  # the test's own fixtures (its page and context) are torn down first
+    finally:
+        if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
+            _CHROMIUM.close()
 
 
 @pytest.fixture

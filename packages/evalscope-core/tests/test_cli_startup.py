@@ -19,6 +19,10 @@ HEAVY = (
     "httpx2",
     "aiohttp",
     "pyarrow",
+    "ray",
+    "mlflow",
+    "wandb",
+    "swanlab",
     "pydantic",
     "pluggy",
 )
@@ -51,15 +55,16 @@ def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert heavy == [], f"`evalscope --help` imported {heavy}"
     assert not any(m.startswith(("evalscope_native", "evalscope_app")) for m in loaded)
+    assert not any(m.startswith("evalscope.testing") for m in loaded), "the scripted server is for tests only"
 
 
 MISSING_COMMAND = """
 import sys
 import evalscope.distributions as d
-# A distribution that declares `command:ray` in its pyproject but is not in this tree or installed.
+# A distribution that declares `command:slurm` in its pyproject but is not in this tree or installed.
 d._declarations.cache_clear()
 real = d._declarations()
-d._declarations = lambda: {**real, "evalscope-ray": {"command:ray"}}
+d._declarations = lambda: {**real, "evalscope-slurm": {"command:slurm"}}
 from evalscope.cli.main import main
 main(sys.argv[1:])
 """
@@ -68,15 +73,15 @@ main(sys.argv[1:])
 def test_missing_plugin_command_names_the_package(tmp_path: Path) -> None:
     env = dict(os.environ, EVALSCOPE_CACHE_DIR=str(tmp_path / "cache"))
     res = subprocess.run(
-        [sys.executable, "-c", MISSING_COMMAND, "ray", "--address", "auto"],
+        [sys.executable, "-c", MISSING_COMMAND, "slurm", "--address", "auto"],
         env=env,
         capture_output=True,
         text=True,
     )
     assert res.returncode == 2
-    assert "evalscope-ray" in res.stderr
+    assert "evalscope-slurm" in res.stderr
     # Not published under that name: a PyPI hint would install someone else's package.
-    assert "pip install evalscope-ray" not in res.stderr
+    assert "pip install evalscope-slurm" not in res.stderr
     assert "not part of this source tree" in res.stderr
 
 
@@ -88,6 +93,7 @@ def test_every_distribution_declares_what_it_provides() -> None:
     assert provider_of("backend", "vlmevalkit") == "evalscope-vlmeval"
     assert provider_of("command", "perf") == "evalscope-perf"
     assert provider_of("command", "app") == "evalscope-app"
+    assert provider_of("runner", "ray") == "evalscope-ray"
     assert provider_of("backend", "no-such-engine") is None
 
 

@@ -11,7 +11,8 @@ import judge_helpers as jh
 import pytest
 from evalscope import run_task
 from evalscope.errors import ConfigError, UnknownNameError
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
+from evalscope_native.testing.judge_rules import judge_config
 
 QUALITY = {"alpha": 8, "beta": 5, "gamma": 2}
 N = 12
@@ -63,7 +64,7 @@ def _arena(paths: dict[str, Path], judge_url: str, work: Path, **params: Any) ->
 
 def test_arena_against_a_baseline_and_all_pairs(tmp_path: Path) -> None:
     paths = _answer_runs(tmp_path)
-    with ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge:
+    with ScriptedServer(judge_config({"seed": 1})) as judge:
         report = _arena(paths, judge.base_url, tmp_path / "arena")
         assert judge.stats()["requests"] == 2 * N * 2  # alpha and gamma against beta, both orders
         subsets = {s.name: s for c in report.metrics[0].categories for s in c.subsets}
@@ -104,7 +105,7 @@ def test_arena_against_a_baseline_and_all_pairs(tmp_path: Path) -> None:
 
 def test_adding_a_model_judges_only_the_new_pairs(tmp_path: Path) -> None:
     paths = _answer_runs(tmp_path)
-    with ScriptedServer({"model": "judge", "judge": {"seed": 2}}) as judge:
+    with ScriptedServer(judge_config({"seed": 2})) as judge:
         first = _arena({k: paths[k] for k in ("alpha", "beta")}, judge.base_url, tmp_path / "arena")
         assert judge.stats()["requests"] == N * 2
         judge.reset_stats()

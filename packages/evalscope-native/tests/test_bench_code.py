@@ -13,10 +13,10 @@ from evalscope import registry, run_task
 from evalscope.benchmark import Benchmark
 from evalscope.config import DatasetArgs
 from evalscope.errors import ConfigError
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks import humaneval as he
 from evalscope_native.benchmarks.code_extraction import extract_code
 from evalscope_native.sandbox import SandboxLimits, SandboxUnavailable, run_many
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import score_with
 
 FIXTURES = Path(__file__).parent / "fixtures" / "code_tests"

@@ -10,11 +10,11 @@ import pytest
 from evalscope import registry, run_task
 from evalscope.contracts import Sample
 from evalscope.errors import ConfigError
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks.ifeval import text
 from evalscope_native.benchmarks.ifeval.adapter import IFEval
 from evalscope_native.benchmarks.ifeval.evaluate import METRICS, evaluate, loose_variants
 from evalscope_native.benchmarks.ifeval.registry import BUILDERS, build_checkers
-from evalscope_native.testing.openai_server import ScriptedServer
 from ifeval_cases import CASES, EMPTY_RESPONSES, Case
 from native_helpers import score_with
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from evalscope import run_task
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
 from knowledge_helpers import FIXTURES, mmlu_pro_root, rows
 
 Entry = dict[str, str]

@@ -22,11 +22,11 @@ from evalscope.benchmark import Benchmark
 from evalscope.config import DatasetArgs
 from evalscope.contracts import Sample
 from evalscope.errors import ConfigError, DataFormatError
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks import live_code_bench_data as lcb_data
 from evalscope_native.benchmarks.code_extraction import extract_last_fenced_block
 from evalscope_native.benchmarks.live_code_bench_cases import IMPORT_PRELUDE, TestCase, parse_cases, run_cases
 from evalscope_native.sandbox import SandboxCache, SandboxLimits, choose_isolation
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import score_with
 from sandbox_helpers import FAST, require_bwrap
 

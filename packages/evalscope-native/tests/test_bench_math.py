@@ -21,10 +21,10 @@ from evalscope.benchmark import Benchmark
 from evalscope.config import DatasetArgs, load_task_config
 from evalscope.contracts import Sample
 from evalscope.errors import ConfigError, DatasetNotFoundError
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks import math_equivalence
 from evalscope_native.benchmarks.math_equivalence import compare, extract
 from evalscope_native.engine.plan import BenchmarkPlan, build_plan
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import score_with
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -14,9 +14,9 @@ import pytest
 from evalscope import registry, run_task
 from evalscope.config import DatasetArgs
 from evalscope.contracts import Sample
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks.mbpp import MBPP, check_program, extract_mbpp_code
 from evalscope_native.sandbox import SandboxLimits, run_many
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import DATA_DIR, score_with
 
 MBPP_DIR = DATA_DIR / "mbpp"

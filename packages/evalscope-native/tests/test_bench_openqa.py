@@ -20,10 +20,10 @@ from evalscope.config import DatasetArgs
 from evalscope.contracts import Sample
 from evalscope.datasets import DataSource
 from evalscope.errors import ConfigError
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks.drop import fixed_examples, gold_answers
 from evalscope_native.benchmarks.drop_metric import drop_scores, max_assignment, normalize_span
 from evalscope_native.data.loader import pick_loader
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import score_with
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -16,13 +16,13 @@ from evalscope.benchmark import Benchmark
 from evalscope.config import DatasetArgs, load_task_config
 from evalscope.contracts import Sample
 from evalscope.errors import ConfigError, DataFormatError
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks.truthful_qa import (
     TRUTHFUL_QA_PROMPT,
     multi_choice_acc,
     parse_multiple_answers,
 )
 from evalscope_native.engine.plan import BenchmarkPlan, build_plan
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import accuracy, score_with
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from evalscope import run_task
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks.mmlu import CATEGORIES
-from evalscope_native.testing.openai_server import ScriptedServer
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from evalscope import run_task
 from evalscope.errors import DataFormatError
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
 from native_helpers import evalscope_cmd
 
 ROWS = [

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from evalscope import run_task
 from evalscope.collections import CollectionSchema, DatasetInfo, WeightedSampler, dump_jsonl_data
+from evalscope.testing import ScriptedServer
 from evalscope_native.collections.members import NativeMemberLoader
-from evalscope_native.testing.openai_server import ScriptedServer
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ import pytest
 from evalscope import run_task
 from evalscope.collections import CollectionSchema, DatasetInfo, WeightedSampler, dump_jsonl_data
 from evalscope.errors import DataFormatError, UsageError
+from evalscope.testing import ScriptedServer
 from evalscope_native.collections.members import NativeMemberLoader
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import GSM8K_SUFFIX, evalscope_cmd
 
 SCHEMA = {

@@ -20,11 +20,11 @@ from evalscope.config import DatasetArgs, load_task_config
 from evalscope.contracts import Sample
 from evalscope.datasets import DataSource
 from evalscope.errors import ConfigError
+from evalscope.testing import ScriptedServer
 from evalscope_native.benchmarks import text_overlap
 from evalscope_native.benchmarks.general_mcq import ZH_MULTIPLE_COT, ZH_SINGLE
 from evalscope_native.data.loader import candidate_roots, find_split_files, pick_loader, subsets_in
 from evalscope_native.engine.plan import build_plan
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import evalscope_cmd, score_with
 
 FIXTURES = Path(__file__).parent / "fixtures"

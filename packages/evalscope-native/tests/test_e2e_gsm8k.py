@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from evalscope import run_task
-from evalscope_native.testing.openai_server import ScriptedServer, fault_for
+from evalscope.testing import ScriptedServer, fault_for
 from native_helpers import GSM8K_SUFFIX, gsm8k_table
 
 pytestmark = pytest.mark.slow

@@ -17,8 +17,8 @@ import pytest
 from evalscope import run_task
 from evalscope.config import TaskConfig
 from evalscope.errors import ConfigError
+from evalscope.testing import ScriptedServer
 from evalscope_native.models.openai_api import OpenAIModel
-from evalscope_native.testing.openai_server import ScriptedServer
 
 TRANSPORTS = ["raw", "aiohttp", "httpx"]
 

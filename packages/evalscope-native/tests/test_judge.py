@@ -11,8 +11,8 @@ import judge_helpers as jh
 import pytest
 from evalscope import run_task
 from evalscope.errors import ConfigError
-from evalscope_native.testing.judge_rules import unit
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
+from evalscope_native.testing.judge_rules import judge_config, unit
 
 
 def _task(
@@ -40,7 +40,7 @@ def test_simple_qa_is_graded_by_the_judge_and_a_warm_rerun_asks_nothing(tmp_path
     key = "sk-PLANTED-judge-key-42"
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 1}, "api_key": key}) as judge,
+        ScriptedServer(judge_config({"seed": 1}, api_key=key)) as judge,
     ):
         cfg = {"judge_model_args": jh.judge_model_args(judge.base_url, key)}
         report = run_task(_task(model, "simple_qa", data, tmp_path / "out", cfg))["simple_qa"]
@@ -76,7 +76,7 @@ def test_malformed_verdicts_are_reasked_then_counted_never_scored_zero(tmp_path:
     rules = {"seed": 3, "malformed_rate": 0.05, "flaky_rate": 0.1, "classic_rate": 0.2}
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": rules}) as judge,
+        ScriptedServer(judge_config(rules)) as judge,
     ):
         cfg = {"judge": {"models": [jh.judge_model_args(judge.base_url)], "position_swap": "off"}}
         report = run_task(_task(model, "arena_hard", data, tmp_path / "out", cfg))["arena_hard"]
@@ -107,7 +107,7 @@ def test_position_swap_cancels_a_judge_that_favours_the_first_answer(tmp_path: P
     data, entries, wins = jh.arena(tmp_path / "data", n, truth)
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 5, "first_bias": 0.3}}) as judge,
+        ScriptedServer(judge_config({"seed": 5, "first_bias": 0.3})) as judge,
     ):
         judged = {"judge_model_args": jh.judge_model_args(judge.base_url)}
         swapped = run_task(_task(model, "arena_hard", data, tmp_path / "a", judged))["arena_hard"]
@@ -131,7 +131,7 @@ def test_an_answer_cannot_steer_its_own_verdict(tmp_path: Path) -> None:
     data, entries, _ = jh.arena(tmp_path / "data", 12, 0.0, inject=True)
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge,
+        ScriptedServer(judge_config({"seed": 1})) as judge,
     ):
         report = run_task(
             _task(
@@ -172,7 +172,7 @@ def test_sigkill_while_judging_then_the_same_command_asks_no_verdict_twice(
     data, entries, _ = jh.simple_qa(tmp_path / "data", n)
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 1}, "delay_s": 0.05}) as judge,
+        ScriptedServer(judge_config({"seed": 1}, delay_s=0.05)) as judge,
     ):
         command = evalscope_cmd(
             "eval", "--model", "scripted", "--api-url", model.base_url, "--datasets", "simple_qa",

@@ -11,7 +11,8 @@ from typing import Any
 import judge_helpers as jh
 import pytest
 from evalscope import run_task
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
+from evalscope_native.testing.judge_rules import judge_config
 from native_helpers import evalscope_cmd
 
 
@@ -42,7 +43,7 @@ def test_mt_bench_asks_two_turns_and_rates_both(tmp_path: Path, data_dir: Path) 
         )
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 2}}) as judge,
+        ScriptedServer(judge_config({"seed": 2})) as judge,
     ):
         task = {
             "model": "scripted", "api_url": model.base_url, "datasets": ["mt_bench"],
@@ -86,7 +87,7 @@ def test_alpaca_eval_reports_a_length_controlled_win_rate(tmp_path: Path) -> Non
     data = jh.write_rows(tmp_path / "data", "alpaca_eval_gpt4_baseline", "eval", rows)
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 4}}) as judge,
+        ScriptedServer(judge_config({"seed": 4})) as judge,
     ):
         report = run_task(
             {
@@ -117,7 +118,7 @@ def test_llm_recall_asks_the_judge_only_where_the_rule_said_wrong(tmp_path: Path
         entries.append({"contains": r["problem"][:60], "reply": reply})
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge,
+        ScriptedServer(judge_config({"seed": 1})) as judge,
     ):
         base = {"model": "scripted", "api_url": model.base_url, "datasets": ["math_500"], "limit": 10,
                 "dataset_args": {"math_500": {"subset_list": ["Level 1"]}},
@@ -142,8 +143,8 @@ def test_general_qa_judged_and_a_panel_of_two(tmp_path: Path) -> None:
     (data / "example.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge-a", "judge": {"seed": 1}}) as ja,
-        ScriptedServer({"model": "judge-b", "judge": {"seed": 2, "classic_rate": 0.5}}) as jb,
+        ScriptedServer(judge_config({"seed": 1}, model="judge-a")) as ja,
+        ScriptedServer(judge_config({"seed": 2, "classic_rate": 0.5}, model="judge-b")) as jb,
     ):
         panel = {"strategy": "llm", "aggregation": "majority_vote", "min_valid_judges": 2,
                  "models": [jh.judge_model_args(ja.base_url, model_id="judge-a"),
@@ -174,7 +175,7 @@ def test_cli_judge_flags_typos_and_keys(tmp_path: Path, cli_env: dict[str, str])
     key = "sk-PLANTED-cli-judge-77"
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 1}, "api_key": key}) as judge,
+        ScriptedServer(judge_config({"seed": 1}, api_key=key)) as judge,
     ):
         args = ["eval", "--model", "scripted", "--api-url", model.base_url, "--datasets", "simple_qa",
                 "--dataset-args", json.dumps({"simple_qa": {"dataset_id": str(data)}}), "--work-dir", str(tmp_path / "out")]  # fmt: skip
@@ -206,7 +207,7 @@ def test_chinese_simpleqa_categories_and_its_own_grader(tmp_path: Path) -> None:
     data = jh.write_rows(tmp_path / "data", "default", "train", rows)
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge,
+        ScriptedServer(judge_config({"seed": 1})) as judge,
     ):
         report = run_task(
             {
@@ -236,7 +237,7 @@ def test_aime_llm_recall_uses_its_equivalence_judge(tmp_path: Path) -> None:
     data = jh.write_rows(tmp_path / "data", "default", "test", rows)
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge,
+        ScriptedServer(judge_config({"seed": 1})) as judge,
     ):
         report = run_task(
             {
@@ -266,7 +267,7 @@ def test_arena_hard_and_alpaca_eval_read_the_real_data(tmp_path: Path, data_dir:
                 for i, r in enumerate(alpaca)]  # fmt: skip
     with (
         ScriptedServer({"model": "scripted", "entries": entries}) as model,
-        ScriptedServer({"model": "judge", "judge": {"seed": 1}}) as judge,
+        ScriptedServer(judge_config({"seed": 1})) as judge,
     ):
         reports = run_task(
             {

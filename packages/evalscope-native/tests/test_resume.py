@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
 from native_helpers import GSM8K_SUFFIX, evalscope_cmd, gsm8k_table
 
 pytestmark = pytest.mark.slow

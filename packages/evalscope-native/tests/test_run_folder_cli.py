@@ -13,8 +13,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+from evalscope.testing import ScriptedServer
 from evalscope_native.models.scripted import DEMO_TABLE
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import evalscope_cmd
 
 SCRIPTED = json.loads(DEMO_TABLE.read_text(encoding="utf-8"))

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evalscope.testing import ScriptedServer
 from evalscope_native.models.scripted import DEMO_TABLE
-from evalscope_native.testing.openai_server import ScriptedServer
 from native_helpers import evalscope_cmd, fast_retry_config
 
 SCRIPTED = json.loads(DEMO_TABLE.read_text(encoding="utf-8"))

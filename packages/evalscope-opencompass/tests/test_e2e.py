@@ -22,7 +22,7 @@ import yaml
 from evalscope import run_task
 from evalscope.engines.process import EngineFailed
 from evalscope.report import Report, SampleRecord
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
 from evalscope_opencompass.local_data import write_gsm8k, write_mmlu
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]

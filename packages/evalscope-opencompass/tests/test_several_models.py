@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from evalscope import run_task
 from evalscope.report import Report, SampleRecord
-from evalscope_native.testing.openai_server import ScriptedServer
+from evalscope.testing import ScriptedServer
 from evalscope_opencompass.local_data import write_gsm8k
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]

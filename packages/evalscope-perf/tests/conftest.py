@@ -1,4 +1,4 @@
-"""Shared fixtures: the fake-model server (a real HTTP server in a subprocess), prompt files, a tokenizer."""
+"""Shared fixtures: the fake model (the core's scripted server, in a subprocess), prompt files, a tokenizer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evalscope_perf.testing.process import FakeServer
+from evalscope.testing import ScriptedServer
+
+#: The fake model: `max_tokens` tokens of " tok" per reply (16 when a request names none), and embeddings.
+FAKE_MODEL = {"model": "fake-model", "tokens": "max_tokens", "embedding_dim": 8}
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +28,9 @@ def _private_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[FakeServer]:
+def server() -> Iterator[ScriptedServer]:
     """One fake-model server per test module; tests reconfigure it with `server.configure(...)`."""
-    with FakeServer() as srv:
+    with ScriptedServer(FAKE_MODEL) as srv:
         yield srv
 
 
@@ -55,7 +58,7 @@ def tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_cfg(server: FakeServer, prompts_file: Path, tmp_path: Path) -> Callable[..., dict[str, Any]]:
+def make_cfg(server: ScriptedServer, prompts_file: Path, tmp_path: Path) -> Callable[..., dict[str, Any]]:
     """Settings for a quick run against the fake server (no test request, no sleeps, no live view)."""
 
     def make(**over: Any) -> dict[str, Any]:

@@ -38,7 +38,9 @@ def _files(run: RunSummary) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def test_summary_has_evalscopes_keys_with_our_values_converted(server: Any, make_cfg: Any) -> None:
-    server.configure(ttft=0.004, itl=0.002, tokens=5, faults={"500": 0.1}, seed=2)
+    server.configure(
+        ttft=0.004, itl=0.002, tokens=5, faults={"rate": {"500": 0.1}, "seed": 2, "per": "request"}
+    )
     (run,) = run_perf_benchmark(make_cfg(parallel=4, number=60), quiet=True).runs
     assert run.failed > 0 and run.succeeded > 0
     data, _ = _files(run)
@@ -121,7 +123,7 @@ def test_embeddings_get_evalscopes_input_throughput(server: Any, make_cfg: Any) 
 
 
 def test_no_percentile_file_when_nothing_succeeded(server: Any, make_cfg: Any) -> None:
-    server.configure(faults={"500": 1.0})
+    server.configure(faults={"rate": {"500": 1.0}, "per": "request"})
     (run,) = run_perf_benchmark(make_cfg(parallel=2, number=4), quiet=True).runs
     folder = Path(run.run_dir)
     s = json.loads((folder / "benchmark_summary.json").read_text())

@@ -15,13 +15,15 @@ from evalscope_perf import run_perf_benchmark
 def test_injected_faults_are_counted_as_failures(
     server: Any, make_cfg: Any, http_client: str, kernel_stamps: bool
 ) -> None:
-    server.configure(itl=0.002, tokens=6, faults={"429": 0.1, "500": 0.1, "drop": 0.1}, seed=7, drop_after=2)
+    rate = {"429": 0.1, "500": 0.1, "drop": 0.1}
+    server.configure(itl=0.002, tokens=6, faults={"rate": rate, "seed": 7, "per": "request", "drop_after": 2})
     cfg = make_cfg(parallel=16, number=300, http_client=http_client, kernel_timestamps=kernel_stamps)
     run = run_perf_benchmark(cfg, quiet=True).runs[0]
     stats = server.stats()
-    assert stats["429"] > 0 and stats["500"] > 0 and stats["drop"] > 0
+    faults = stats["faults"]
+    assert faults["429"] > 0 and faults["500"] > 0 and faults["drop"] > 0
     assert run.total_requests == 300 == stats["requests"]
-    assert run.failed == stats["429"] + stats["500"] + stats["drop"]
+    assert run.failed == faults["429"] + faults["500"] + faults["drop"]
     assert run.succeeded == stats["ok"] == 300 - run.failed
     by_kind = {"429": 0, "500": 0, "drop": 0}
     for e in run.errors:
@@ -31,7 +33,7 @@ def test_injected_faults_are_counted_as_failures(
             by_kind["500"] += e.count
         elif "closed by the server mid-response" in e.error:
             by_kind["drop"] += e.count
-    assert by_kind == {k: stats[k] for k in by_kind}
+    assert by_kind == {k: faults[k] for k in by_kind}
     assert any("rate limited" in e.error for e in run.errors)  # the server's own message is shown
     # latencies and tokens come from successful requests only
     assert run.e2el_ms.count == run.ttft_ms.count == run.succeeded
@@ -51,7 +53,7 @@ def test_every_request_failing_exits_1_with_the_errors(
     import subprocess
     import sys
 
-    server.configure(faults={"500": 1.0})
+    server.configure(faults={"rate": {"500": 1.0}, "per": "request"})
     cfg = make_cfg(parallel=2, number=4)
     args = [sys.executable, "-m", "evalscope.cli.main", "perf", "--url", cfg["url"], "--model", "m",
             "--dataset", "line_by_line", "--dataset-path", cfg["dataset_path"], "--parallel", "2", "--number", "4",
@@ -65,7 +67,7 @@ def test_every_request_failing_exits_1_with_the_errors(
 def test_test_request_rejected_by_the_server_stops_before_the_load(server: Any, make_cfg: Any) -> None:
     from evalscope_perf.preflight import ServiceUnreachableError
 
-    server.configure(faults={"500": 1.0})
+    server.configure(faults={"rate": {"500": 1.0}, "per": "request"})
     with pytest.raises(ServiceUnreachableError, match="test request .* failed: HTTP 500"):
         run_perf_benchmark(make_cfg(no_test_connection=False, parallel=2, number=50), quiet=True)
     assert server.stats()["requests"] == 3  # three attempts of the test request, then no load at all

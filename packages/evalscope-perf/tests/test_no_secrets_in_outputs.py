@@ -27,6 +27,11 @@ PLANTED = (API_KEY, HEADER_TOKEN, QUERY_KEY, PASSWORD, ENV_KEY, BASIC)
 ECHOES = {"echo_401": 0.25, "echo_500": 0.25, "echo_stream": 0.25}
 
 
+def _echoes(seed: int) -> dict[str, Any]:
+    """The fake model's fault plan: a quarter of the requests each way, by arrival."""
+    return {"rate": ECHOES, "seed": seed, "per": "request"}
+
+
 def _perf(*args: str) -> list[str]:
     return [sys.executable, "-m", "evalscope.cli.main", "perf", *args]
 
@@ -52,7 +57,7 @@ def test_echoed_keys_reach_no_file_and_no_terminal_line(
     server: Any, prompts_file: Path, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
     """--api-key, an auth header, `?key=` in the URL and OPENAI_API_KEY; a sweep, so plots are drawn."""
-    server.configure(tokens=3, token_text=f" {ENV_KEY} {API_KEY}", faults=ECHOES, seed=5)
+    server.configure(tokens=3, token_text=f" {ENV_KEY} {API_KEY}", faults=_echoes(5))
     out = tmp_path / "out"
     res = subprocess.run(
         _perf("--url", f"{server.base_url}?key={QUERY_KEY}", "--model", "fake-model", "--api-key", API_KEY,
@@ -63,10 +68,10 @@ def test_echoed_keys_reach_no_file_and_no_terminal_line(
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     stats = server.stats()
-    assert all(stats[kind] > 0 for kind in ECHOES), stats  # the server did quote the credentials
+    assert all(stats["faults"][kind] > 0 for kind in ECHOES), stats  # the server did quote the credentials
     assert stats["ok"] > 0  # ... and streamed replies holding the keys
     errors = _errors(out)
-    assert len(errors) == sum(stats[kind] for kind in ECHOES)
+    assert len(errors) == sum(stats["faults"][kind] for kind in ECHOES)
     assert all("Incorrect API key provided" in e and "authorization: ***" in e for e in errors), errors[:3]
     assert "x-auth-token: ***" in errors[0]
     names = {p.name for p in out.rglob("*") if p.is_file()}
@@ -80,7 +85,7 @@ def test_url_credentials_reach_no_file_even_through_workers(
     server: Any, prompts_file: Path, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
     """`user:pass@` in --url is sent as Basic auth; the server echoes it to --workers processes."""
-    server.configure(tokens=3, faults=ECHOES, seed=11)
+    server.configure(tokens=3, faults=_echoes(11))
     out = tmp_path / "out"
     url = server.base_url.replace("://", f"://perfuser:{PASSWORD}@")
     res = subprocess.run(
@@ -92,7 +97,7 @@ def test_url_credentials_reach_no_file_even_through_workers(
     assert res.returncode == 0, res.stderr
     errors = _errors(out)
     assert errors and all("authorization: ***" in e for e in errors), errors[:3]
-    assert sum(server.stats()[kind] for kind in ECHOES) == len(errors)
+    assert sum(server.stats()["faults"][kind] for kind in ECHOES) == len(errors)
     assert _leaks(out, res.stdout, res.stderr) == []
 
 
@@ -100,7 +105,7 @@ def test_a_rejected_test_request_shows_the_servers_message_without_the_key(
     server: Any, prompts_file: Path, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
     """The preflight's 401 (and --debug's raw reply) quote the key: stderr shows neither."""
-    server.configure(faults={"echo_401": 1.0})
+    server.configure(faults={"rate": {"echo_401": 1.0}, "per": "request"})
     out = tmp_path / "out"
     res = subprocess.run(
         _perf("--url", server.base_url, "--model", "fake-model", "--api-key", API_KEY, "--prompt", "hi",
@@ -110,7 +115,7 @@ def test_a_rejected_test_request_shows_the_servers_message_without_the_key(
     assert res.returncode == 1, res.stderr
     assert "test request" in res.stderr and "HTTP 401: Incorrect API key provided" in res.stderr
     assert "[debug] status 401" in res.stderr and res.stderr.count("authorization: ***") >= 2  # raw + error
-    assert server.stats()["echo_401"] == 1  # a 401 is not retried
+    assert server.stats()["faults"]["echo_401"] == 1  # a 401 is not retried
     assert [v for v in PLANTED if v in res.stdout + res.stderr] == []
     assert not out.exists()
 

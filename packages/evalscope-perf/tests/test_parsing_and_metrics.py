@@ -12,21 +12,22 @@ import pytest
 from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError, UnknownNameError
 from evalscope.http.exchange import Exchange, SSESplitter
 from evalscope.http.raw import _Conn
+from evalscope.testing import SSEEncoder, json_response, stream_head
 from evalscope_perf.apis.base import GenerationParams
 from evalscope_perf.apis.openai import OpenAIChat
 from evalscope_perf.config import PerfConfig, RunPoint, load_perf_config
 from evalscope_perf.metrics import compute_metrics, fill_token_counts
 from evalscope_perf.record import RequestRecord, finalize
 from evalscope_perf.sla import bisect_highest, parse_criteria, probe_passes
-from evalscope_perf.testing.server import FakeModelConfig, _head, _Templates
 
 API = OpenAIChat(GenerationParams(model="m"))
 
 
 def _stream_bytes(tokens: int, usage: bool = True) -> bytes:
-    tpl = _Templates(FakeModelConfig(), chat=True)
-    tail = tpl.finish + (tpl.usage(3, tokens) if usage else b"") + tpl.done
-    return _head(200, "text/event-stream", None) + tpl.role + tpl.token * tokens + tail
+    enc = SSEEncoder(chat=True, id="cmpl-test", model="fake-model")
+    counts = {"prompt_tokens": 3, "completion_tokens": tokens, "total_tokens": 3 + tokens}
+    tail = enc.finish("length") + (enc.usage(counts) if usage else b"") + enc.done()
+    return stream_head() + enc.role() + enc.delta(" tok") * tokens + tail
 
 
 class _Transport:
@@ -64,7 +65,7 @@ def test_chunked_sse_parses_identically_at_every_split_point() -> None:
 
 def test_content_length_and_error_bodies() -> None:
     body = json.dumps({"error": {"message": "model 'x' not found"}}).encode()
-    ex = _feed([_head(404, "application/json", len(body)) + body])
+    ex = _feed([json_response(404, body)])
     rec = finalize(ex, API, 0, 0, False)
     assert not rec.success and rec.error == "HTTP 404: model 'x' not found"
 

@@ -18,7 +18,9 @@ def _cells(line: str) -> list[str]:
 def test_a_sweep_written_to_a_file_keeps_every_column_and_row(
     server: Any, prompts_file: Path, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
-    server.configure(ttft=0.002, itl=0.001, tokens=4, faults={"500": 0.05}, seed=3)
+    server.configure(
+        ttft=0.002, itl=0.001, tokens=4, faults={"rate": {"500": 0.05}, "seed": 3, "per": "request"}
+    )
     points = [(1, 4), (2, 8), (4, 16), (8, 32), (16, 64)]
     target = tmp_path / "out.txt"
     # COLUMNS=80 is what a CI log or `> file` looks like to rich; the tables must ignore it there.

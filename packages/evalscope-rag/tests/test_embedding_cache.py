@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 from evalscope.config import RetryConfig
+from evalscope.testing import InProcessServer
 from evalscope_rag.embedding.api import EmbeddingServiceError, OpenAIEmbeddingClient
 from evalscope_rag.embedding.cached import CachedEmbedder
-from evalscope_rag.testing.openai_stub import OpenAIStub
 
 FAST_RETRY = RetryConfig(max_retries=3, backoff_base_s=0.01, backoff_max_s=0.05)
 
@@ -100,22 +100,28 @@ def test_a_corrupt_row_is_re_encoded(tmp_path: Path) -> None:
 
 
 def test_api_client_batches_retries_and_keeps_order() -> None:
-    with OpenAIStub(embed=lambda texts: [_vec(t) for t in texts], fail_first=2) as server:
-        client = OpenAIEmbeddingClient("emb", server.url, retry=FAST_RETRY, concurrency=3)
+    with InProcessServer(
+        {"faults": {"fail_first": 2}}, embed=lambda texts: [_vec(t) for t in texts]
+    ) as server:
+        client = OpenAIEmbeddingClient("emb", server.base_url, retry=FAST_RETRY, concurrency=3)
         texts = [f"sentence {i}" for i in range(23)]
         out = client.embed(texts, mode="plain", prompt="q: ", batch_size=5, show_progress=False, extra={})
-        assert server.failed["embeddings"] == 2
-        assert server.requests["embeddings"] == 5 + 2  # ceil(23/5) batches, two of them retried
+        assert server.stats()["routes"]["embeddings"]["faults"] == 2
+        assert (
+            server.stats()["routes"]["embeddings"]["requests"] == 5 + 2
+        )  # ceil(23/5) batches, two of them retried
     assert np.allclose(out, [_vec("q: " + t) for t in texts])
 
 
 def test_api_client_gives_up_with_the_services_message() -> None:
-    with OpenAIStub(embed=lambda texts: [_vec(t) for t in texts], fail_first=100) as server:
-        client = OpenAIEmbeddingClient("emb", server.url, retry=FAST_RETRY)
-        with pytest.raises(EmbeddingServiceError, match="kept failing.*injected failure"):
+    with InProcessServer(
+        {"faults": {"fail_first": 100}}, embed=lambda texts: [_vec(t) for t in texts]
+    ) as server:
+        client = OpenAIEmbeddingClient("emb", server.base_url, retry=FAST_RETRY)
+        with pytest.raises(EmbeddingServiceError, match="kept failing.*injected server error"):
             client.embed(["x"], mode="plain", prompt=None, batch_size=8, show_progress=False, extra={})
-        assert server.requests["embeddings"] == FAST_RETRY.max_retries + 1  # bounded
-    with OpenAIStub() as no_embeddings:  # 404: not retried
-        client = OpenAIEmbeddingClient("emb", no_embeddings.url, retry=FAST_RETRY)
+        assert server.stats()["routes"]["embeddings"]["requests"] == FAST_RETRY.max_retries + 1  # bounded
+    with InProcessServer() as no_embeddings:  # 404: not retried
+        client = OpenAIEmbeddingClient("emb", no_embeddings.base_url, retry=FAST_RETRY)
         with pytest.raises(EmbeddingServiceError, match="HTTP 404"):
             client.embed(["x"], mode="plain", prompt=None, batch_size=8, show_progress=False, extra={})

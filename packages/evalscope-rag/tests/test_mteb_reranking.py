@@ -163,21 +163,26 @@ def test_reranker_behind_a_rerank_api_equals_the_local_cross_encoder(
     tmp_path: Path, minilm_path: Path, cross_encoder_path: Path, mteb_direct: Any, offline_env: None
 ) -> None:
     """The same cross-encoder served on /v1/rerank scores what mteb scores locally; a re-run asks nothing."""
-    from evalscope_rag.testing.openai_stub import OpenAIStub, cross_encoder_reranker
+    from evalscope.testing import InProcessServer
+    from evalscope_rag.testing.local_models import cross_encoder_reranker
     from sentence_transformers import CrossEncoder
 
     folder = tmp_path / "hub"
     _write_folder(folder, _hub_rows(UBUNTU), "test")
     pairs = sum(len(pos) + len(neg) for pos, neg in UBUNTU.values())
     model = {"model_name": "served-reranker", "is_cross_encoder": True, "encode_kwargs": {"batch_size": 3}}
-    with OpenAIStub(rerank=cross_encoder_reranker(str(cross_encoder_path)), fail_first=2) as stub:
-        model["api_base"] = stub.url
+    with InProcessServer(
+        {"faults": {"fail_first": 2}}, rerank=cross_encoder_reranker(str(cross_encoder_path))
+    ) as stub:
+        model["api_base"] = stub.base_url
         report = run_task(_api_cfg(tmp_path, folder, model))["AskUbuntuDupQuestions"]
-        assert stub.failed["rerank"] == 2  # two HTTP 500s, retried
-        assert stub.reranked_pairs == pairs
-        first_requests = stub.requests["rerank"]
+        assert stub.stats()["routes"]["rerank"]["faults"] == 2  # two HTTP 500s, retried
+        assert stub.stats()["routes"]["rerank"]["inputs"] == pairs
+        first_requests = stub.stats()["routes"]["rerank"]["requests"]
         again = run_task(_api_cfg(tmp_path, folder, model))["AskUbuntuDupQuestions"]
-        assert stub.requests["rerank"] == first_requests  # every pair came from the score cache
+        assert (
+            stub.stats()["routes"]["rerank"]["requests"] == first_requests
+        )  # every pair came from the score cache
     local = mteb_direct("AskUbuntuDupQuestions", CrossEncoder(str(cross_encoder_path), device="cpu"), folder)
     assert report.score() == pytest.approx(local, abs=1e-6)
     assert report.model_name == "served-reranker" and report.extra["task_type"] == "Reranking"
@@ -190,18 +195,18 @@ def test_reranker_behind_a_rerank_api_equals_the_local_cross_encoder(
 def test_a_rerank_api_that_leaves_documents_out_fails_the_run_instead_of_scoring_zero(
     tmp_path: Path, offline_env: None
 ) -> None:
+    from evalscope.testing import InProcessServer
     from evalscope_rag.mteb_eval.api_reranker import RerankServiceError
-    from evalscope_rag.testing.openai_stub import OpenAIStub
 
     folder = tmp_path / "hub"
     _write_folder(folder, _hub_rows(UBUNTU), "test")
     retry = {"max_retries": 2, "backoff_base_s": 0.01, "backoff_max_s": 0.02}
-    with OpenAIStub(rerank=lambda query, docs: [1.0] * (len(docs) - 1)) as stub:  # one score short
-        model = {"model_name": "lossy", "api_base": stub.url, "is_cross_encoder": True}
+    with InProcessServer(rerank=lambda query, docs: [1.0] * (len(docs) - 1)) as stub:  # one score short
+        model = {"model_name": "lossy", "api_base": stub.base_url, "is_cross_encoder": True}
         with pytest.raises(RerankServiceError, match=r"kept failing.*scored \d of \d documents"):
             run_task(_api_cfg(tmp_path, folder, model, retry=retry, eval_batch_size=1))
         assert (
-            stub.requests["rerank"] == 3
+            stub.stats()["routes"]["rerank"]["requests"] == 3
         )  # one query: the first try and two retries; no other query is sent
 
 

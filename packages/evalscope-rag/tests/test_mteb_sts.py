@@ -16,7 +16,7 @@ import pytest
 from evalscope.errors import DatasetNotFoundError
 from evalscope.run import run_task
 from evalscope.table import render_table
-from evalscope_rag.testing.openai_stub import OpenAIStub
+from evalscope.testing import InProcessServer
 
 pytestmark = pytest.mark.slow
 
@@ -72,15 +72,26 @@ def test_embedding_service_over_http_gets_the_same_figure(
     def embed(texts: list[str]) -> Any:
         return minilm.encode(texts, batch_size=64, convert_to_numpy=True).tolist()
 
-    with OpenAIStub(embed=embed, model="all-MiniLM-L6-v2", fail_first=1) as server:
+    with InProcessServer({"model": "all-MiniLM-L6-v2", "faults": {"fail_first": 1}}, embed=embed) as server:
         cfg = sts_config()
         cfg["eval_config"].pop("models")
         cfg.update(
-            {"model": "all-MiniLM-L6-v2", "api_url": server.url, "api_key": "sk-test", "eval_batch_size": 4}
+            {
+                "model": "all-MiniLM-L6-v2",
+                "api_url": server.base_url,
+                "api_key": "sk-test",
+                "eval_batch_size": 4,
+            }
         )
         report = run_task(cfg)["STSBenchmark"]
-        assert server.failed["embeddings"] == 1  # the first request failed and was retried
-        assert server.embedded_texts >= report.extra["embedding_cache"]["encoded"] > 2000
+        assert (
+            server.stats()["routes"]["embeddings"]["faults"] == 1
+        )  # the first request failed and was retried
+        assert (
+            server.stats()["routes"]["embeddings"]["inputs"]
+            >= report.extra["embedding_cache"]["encoded"]
+            > 2000
+        )
     assert abs(report.score() - mteb_reference) < 1e-4
     assert report.model_name == "all-MiniLM-L6-v2"
     assert report.config["models"][0]["api_key"] != "sk-test"  # secrets never reach the report

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from evalscope.errors import DataFormatError, UnknownNameError
 from evalscope.run import run_task
-from evalscope_rag.testing.openai_stub import OpenAIStub
+from evalscope.testing import InProcessServer
 from evalscope_rag.testing.ragas_judge import make_responder
 
 pytestmark = pytest.mark.slow
@@ -87,9 +87,9 @@ def test_every_metric_per_sample_and_a_malformed_judge_is_a_recorded_failure(
 ) -> None:
     testset = tmp_path / "rag_testset.jsonl"
     testset.write_text("\n".join(json.dumps(s) for s in SAMPLES) + "\n")
-    with OpenAIStub(chat=make_responder(QUESTIONS), fail_first=2) as judge:
-        report = run_task(_config(testset, judge.url, minilm_path, tmp_path))["rag_testset"]
-        assert judge.failed["chat"] == 2  # HTTP 500s were retried, not fatal
+    with InProcessServer({"faults": {"fail_first": 2}}, chat=make_responder(QUESTIONS)) as judge:
+        report = run_task(_config(testset, judge.base_url, minilm_path, tmp_path))["rag_testset"]
+        assert judge.stats()["routes"]["chat"]["faults"] == 2  # HTTP 500s were retried, not fatal
 
     emb = {t: minilm.encode(t) for s in SAMPLES[:3] for t in (s["question"], s["answer"], s["ground_truth"])}
     emb.update({q: minilm.encode(q) for q in QUESTIONS.values()})

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from evalscope.errors import EvalScopeError
 from evalscope.run import run_task
-from evalscope_rag.testing.openai_stub import OpenAIStub
+from evalscope.testing import InProcessServer
 from evalscope_rag.testing.ragas_judge import make_responder, prompt_input, prompt_schema
 
 pytestmark = pytest.mark.slow
@@ -129,14 +129,14 @@ def test_chinese_prompts_reach_the_judge_are_saved_and_score(tmp_path: Path, min
     testset.write_text("\n".join(json.dumps(s) for s in SAMPLES) + "\n", encoding="utf-8")
 
     english = TranslatingJudge()
-    with OpenAIStub(chat=english) as server:
-        run_task(_config(testset, server.url, tmp_path / "en", minilm_path))
+    with InProcessServer(chat=english) as server:
+        run_task(_config(testset, server.base_url, tmp_path / "en", minilm_path))
     assert english.translations() == []
     chinese = TranslatingJudge()
-    with OpenAIStub(chat=chinese) as server:
-        report = run_task(_config(testset, server.url, tmp_path / "zh", minilm_path, language="chinese"))[
-            "testset"
-        ]
+    with InProcessServer(chat=chinese) as server:
+        report = run_task(
+            _config(testset, server.base_url, tmp_path / "zh", minilm_path, language="chinese")
+        )["testset"]
     run_dir = next((tmp_path / "zh").iterdir())
 
     # the same calls as in English, plus one translation per adapted prompt's examples and instruction
@@ -191,8 +191,8 @@ def test_chinese_prompts_reach_the_judge_are_saved_and_score(tmp_path: Path, min
 
     # adapted once per run: resuming the folder asks the judge nothing, translations included
     again = TranslatingJudge()
-    with OpenAIStub(chat=again) as server:
-        cfg = _config(testset, server.url, tmp_path / "zh", minilm_path, language="chinese")
+    with InProcessServer(chat=again) as server:
+        cfg = _config(testset, server.base_url, tmp_path / "zh", minilm_path, language="chinese")
         run_task({**cfg, "use_cache": str(run_dir)})
     assert again.prompts == []
     assert json.loads((run_dir / "prompts" / "ragas_chinese.json").read_text(encoding="utf-8")) == saved
@@ -205,8 +205,8 @@ def test_a_translation_that_never_fits_stops_the_run_before_scoring(
     testset = tmp_path / "testset.jsonl"
     testset.write_text(json.dumps(SAMPLES[1]) + "\n", encoding="utf-8")
     judge = TranslatingJudge(miscount=True)
-    with OpenAIStub(chat=judge) as server:
-        cfg = _config(testset, server.url, tmp_path / "out", minilm_path, language="chinese")
+    with InProcessServer(chat=judge) as server:
+        cfg = _config(testset, server.base_url, tmp_path / "out", minilm_path, language="chinese")
         cfg["eval_config"]["eval"]["metrics"] = ["context_recall"]
         with pytest.raises(
             EvalScopeError, match=r"Could not adapt the context_recall.prompt prompt to 'chinese'"

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from evalscope.run import run_task
-from evalscope_rag.testing.openai_stub import OpenAIStub, StubHTTPError
+from evalscope.testing import InProcessServer, ReplyError
 from evalscope_rag.testing.ragas_judge import make_responder, prompt_schema
 
 pytestmark = pytest.mark.slow
@@ -79,7 +79,7 @@ class Judge:
             self.prompts.append(prompt)
         if self.stall_after is not None and position >= self.stall_after:
             self.release.wait()
-            raise StubHTTPError(503, "stalled judge released after the client died")
+            raise ReplyError(503, "stalled judge released after the client died")
         reply = self.inner(messages, body)
         with self._lock:
             self.answered.append((prompt, reply))
@@ -180,8 +180,8 @@ def test_a_killed_run_resumes_without_asking_the_judge_again(tmp_path: Path, min
 
     # A: the clean run, for the reference scores and the full list of requests
     clean_judge = Judge()
-    with OpenAIStub(chat=clean_judge) as server:
-        clean = run_task(_config(testset, server.url, tmp_path / "clean", minilm_path))["testset"]
+    with InProcessServer(chat=clean_judge) as server:
+        clean = run_task(_config(testset, server.base_url, tmp_path / "clean", minilm_path))["testset"]
     clean_dir = next((tmp_path / "clean").iterdir())
     assert len(clean_judge.prompts) > ANSWERED_BEFORE_STALL + 10  # the kill really is mid-run
     # answer relevancy asks its prompt 3 times on purpose: the cache must not merge those
@@ -190,9 +190,11 @@ def test_a_killed_run_resumes_without_asking_the_judge_again(tmp_path: Path, min
 
     # B: the CLI, killed once the judge has answered ANSWERED_BEFORE_STALL requests and stalls
     stalled = Judge(stall_after=ANSWERED_BEFORE_STALL)
-    server_b = OpenAIStub(chat=stalled).start()
+    server_b = InProcessServer(chat=stalled).start()
     try:
-        proc = _cli(_config(testset, server_b.url, tmp_path / "outputs", minilm_path), tmp_path / "b.yaml")
+        proc = _cli(
+            _config(testset, server_b.base_url, tmp_path / "outputs", minilm_path), tmp_path / "b.yaml"
+        )
         _wait_until(lambda: len(stalled.answered) >= ANSWERED_BEFORE_STALL, proc, "the judge answered")
         valid = [p for p, r in stalled.answered if _is_json(r)]  # final: every later request stalls
         run_dir = _wait_for_cache(proc, tmp_path / "outputs", lines=len(valid))
@@ -210,8 +212,8 @@ def test_a_killed_run_resumes_without_asking_the_judge_again(tmp_path: Path, min
 
     # C: resume in the same folder against a judge restarted on another port
     resumed_judge = Judge()
-    with OpenAIStub(chat=resumed_judge) as server_c:
-        cfg = _config(testset, server_c.url, tmp_path / "outputs", minilm_path)
+    with InProcessServer(chat=resumed_judge) as server_c:
+        cfg = _config(testset, server_c.base_url, tmp_path / "outputs", minilm_path)
         proc = _cli(cfg, tmp_path / "c.yaml", "--use-cache", str(run_dir), "--ignore-errors")
         out, _ = proc.communicate(timeout=DEADLINE_S)
     assert proc.returncode == 0, out[-3000:]

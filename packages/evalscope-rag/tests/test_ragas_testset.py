@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from evalscope.errors import ConfigError
 from evalscope.run import run_task
+from evalscope.testing import InProcessServer
 from evalscope_rag.ragas_eval.testset import split_chunks
-from evalscope_rag.testing.openai_stub import OpenAIStub
 from evalscope_rag.testing.ragas_judge import make_responder, sentences
 
 DOCS = {
@@ -78,9 +78,9 @@ def _rows(path: Path) -> list[dict[str, Any]]:
 def test_generation_rows_come_from_the_documents_and_a_malformed_reply_is_recorded(tmp_path: Path) -> None:
     docs = _docs(tmp_path)
     out = tmp_path / "gen" / "testset.jsonl"
-    with OpenAIStub(chat=make_responder(), fail_first=1) as gen:
-        reports = run_task(_config(docs, gen.url, out, tmp_path))
-        assert gen.failed["chat"] == 1  # an HTTP 500 is retried, not fatal
+    with InProcessServer({"faults": {"fail_first": 1}}, chat=make_responder()) as gen:
+        reports = run_task(_config(docs, gen.base_url, out, tmp_path))
+        assert gen.stats()["routes"]["chat"]["faults"] == 1  # an HTTP 500 is retried, not fatal
     assert reports == {}
 
     chunks = {
@@ -127,11 +127,11 @@ def test_generation_chains_into_evaluation(tmp_path: Path, minilm_path: Path) ->
     out.parent.mkdir()
     stale = {"question": "stale?", "contexts": ["old"], "answer": "old", "ground_truth": "old"}
     out.write_text(json.dumps([stale]))  # a previous run's file: the new one must be scored
-    with OpenAIStub(chat=make_responder()) as server:
-        cfg = _config(docs, server.url, out, tmp_path)
+    with InProcessServer(chat=make_responder()) as server:
+        cfg = _config(docs, server.base_url, out, tmp_path)
         cfg["eval_config"]["eval"] = {
             "testset_file": str(out),
-            "critic_llm": {"model_name": "judge", "api_base": server.url, "max_retries": 2},
+            "critic_llm": {"model_name": "judge", "api_base": server.base_url, "max_retries": 2},
             "embeddings": {"model_name_or_path": str(minilm_path)},
             "metrics": ["faithfulness", "context_recall"],
         }
@@ -139,7 +139,7 @@ def test_generation_chains_into_evaluation(tmp_path: Path, minilm_path: Path) ->
         first = json.loads(out.read_text())
         # the same seed gives the same test set
         out.unlink()
-        run_task(_config(docs, server.url, out, tmp_path))
+        run_task(_config(docs, server.base_url, out, tmp_path))
         assert json.loads(out.read_text()) == first
     assert len(first) == 4
     assert report.num_samples == 4 and report.num_errors == 0

@@ -3,10 +3,11 @@
 The dataset is made here: squares of one colour drawn with PIL, in VLMEvalKit's TSV format; row 3's `answer`
 is wrong on purpose. Two models run in ONE engine run, each with its own key:
 
-* `scripted-vision` (`VisionServer`) names the colour of the image it receives and answers with the matching
-  option, so a reply is right only if the right image reached it: 3/4 (warm 1/2, cool 2/2);
-* `always-b` (the native package's `ScriptedServer`) answers "B" whatever it is asked: only row 1 (green, cool)
-  is B, so 1/4 (warm 0/2, cool 1/2).
+* `scripted-vision` (`ColourVisionModel`, a responder of the core's scripted server) names the colour of the
+  image it receives and answers with the matching option, so a reply is right only if the right image reached
+  it: 3/4 (warm 1/2, cool 2/2);
+* `always-b` (the core's `ScriptedServer` with only a default reply) answers "B" whatever it is asked: only
+  row 1 (green, cool) is B, so 1/4 (warm 0/2, cool 1/2).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import pytest
 from evalscope import run_task
 from evalscope.engines.process import EngineFailed
 from evalscope.report import Report, SampleRecord
-from evalscope_native.testing.openai_server import ScriptedServer
-from evalscope_vlmeval.testing.colour_mcq import write_colour_mcq
-from evalscope_vlmeval.testing.vision_server import VisionServer
+from evalscope.testing import InProcessServer, ScriptedServer
+from evalscope_vlmeval.testing.colour_mcq import ColourVisionModel, write_colour_mcq
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
@@ -41,7 +41,11 @@ def test_two_models_end_to_end(tmp_path: Path, vlmeval_python: Path) -> None:
     data = tmp_path / "lmu"
     write_colour_mcq(data, "ColourSquares", COLOURS, wrong=frozenset({3}))
     always_b = {"model": "always-b", "default_reply": "The answer is B."}
-    with VisionServer() as vision, ScriptedServer(always_b) as scripted:
+    vision_model = ColourVisionModel()
+    with (
+        InProcessServer({"model": "scripted-vision"}, chat=vision_model) as vision,
+        ScriptedServer(always_b) as scripted,
+    ):
         reports = run_task(
             {
                 "eval_backend": "VLMEvalKit",
@@ -73,7 +77,7 @@ def test_two_models_end_to_end(tmp_path: Path, vlmeval_python: Path) -> None:
                 },
             }
         )
-        requests = list(vision.requests)
+        requests = list(vision_model.requests)
         scripted_requests = scripted.stats()["requests"]
 
     assert sorted(r["colour"] for r in requests) == sorted(COLOURS), (

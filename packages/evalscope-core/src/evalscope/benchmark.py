@@ -7,7 +7,7 @@ lets the same adapter run under the native engine, a distributed runner, or a re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +16,21 @@ from evalscope.contracts import ChatMessage, Sample
 from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
 
-__all__ = ["Benchmark", "DEFAULT_CATEGORY"]
+__all__ = ["Benchmark", "DEFAULT_CATEGORY", "SampleInputError"]
 
 if TYPE_CHECKING:
+    from evalscope.datasets import LoadedSplit
     from evalscope.report import Report, SampleRecord
 
 DEFAULT_CATEGORY = "default"
+
+
+class SampleInputError(ValueError):
+    """One sample cannot be sent as it is (a tool schema that is not valid JSON Schema).
+
+    Raised by `Benchmark.request_tools`; the engine records the sample as failed with this message
+    (it should name the sample and the fix), sends nothing for it and goes on with the others.
+    """
 
 
 class Benchmark:
@@ -105,6 +114,13 @@ class Benchmark:
         """
         return subset
 
+    def generated_split(self, subset: str) -> LoadedSplit | None:
+        """A benchmark that builds its records instead of reading a split returns them here (default
+        None: the engine loads the split through the data-loader hook). needle_haystack cuts a grid of
+        contexts from a corpus file under `data_dir` with a tokenizer; like `data_dir` side files,
+        this is the one place an adapter may read files, and it runs at planning time."""
+        return None
+
     def keep_record(self, record: dict[str, Any], subset: str) -> bool:
         """Whether a record of the loaded split belongs to `subset` (default: every record)."""
         return True
@@ -153,6 +169,14 @@ class Benchmark:
         """The sampling settings of a follow-up turn (default: the same as the turn before)."""
         return previous
 
+    def request_tools(
+        self, sample: Sample
+    ) -> tuple[list[dict[str, Any]] | None, str | dict[str, Any] | None]:
+        """Function-calling benchmarks: the OpenAI `tools` list and `tool_choice` sent with this
+        sample's request (default: none, a plain chat request). Raise `SampleInputError` when the
+        sample's tools cannot be sent: that sample fails with the message, the run goes on."""
+        return None, None
+
     def build_messages(self, sample: Sample, fewshot_samples: list[Sample]) -> list[ChatMessage]:
         fewshot = "\n\n".join(self.sample_to_fewshot(s) for s in fewshot_samples) if fewshot_samples else None
         messages: list[ChatMessage] = []
@@ -189,9 +213,9 @@ class Benchmark:
         sandbox's isolation mode, so a weaker fallback is visible in the results)."""
         return {}
 
-    def report_files(self, report: Report, records: Sequence[SampleRecord]) -> dict[str, str]:
-        """Extra files written next to the report, `reports/<model>/<name>`: name → text (the arena's
-        `leaderboard.txt` and battles file); default none."""
+    def report_files(self, report: Report, records: Sequence[SampleRecord]) -> Mapping[str, str | bytes]:
+        """Extra files written next to the report, `reports/<model>/<name>`: name → text or bytes (the
+        arena's `leaderboard.txt` and battles file, needle_haystack's heat map PNG); default none."""
         return {}
 
     def metric_weights(self, sample: Sample) -> dict[str, float]:

@@ -1,9 +1,9 @@
-"""Hooks the core implements itself: the terminal-table reporter and the aggregating metrics."""
+"""Hooks the core implements itself: the terminal-table reporter, the aggregating metrics, the local runner."""
 
 from __future__ import annotations
 
 from evalscope.hookspecs import hookimpl
-from evalscope.specs import MetricSpec, ReporterSpec
+from evalscope.specs import MetricSpec, ReporterSpec, RunnerSpec
 
 
 @hookimpl
@@ -37,5 +37,16 @@ def evalscope_register_reporters() -> list[ReporterSpec]:
             impl="evalscope.reporters:print_table",
             description="Print the score table (Model, Dataset, Metric, Category, Subset, Num, Score).",
             default=True,
+        ),
+    ]
+
+
+@hookimpl
+def evalscope_register_runners() -> list[RunnerSpec]:
+    return [
+        RunnerSpec(
+            name="local",
+            impl="evalscope.runners:LocalRunner",
+            description="Run in this process (the default): the backend's own concurrency.",
         ),
     ]

@@ -150,6 +150,12 @@ class TaskConfig(_Strict):
     ignore_errors: bool = False
     debug: bool = False
     backend: str = "native"
+    runner: str = Field(
+        default="local", description="Where the work runs: local (this process) or a runner plugin's (ray)."
+    )
+    runner_args: dict[str, Any] = Field(
+        default_factory=dict, description="The runner's settings (e.g. ray: address, shard_size)."
+    )
     eval_config: dict[str, Any] | str | None = Field(default=None, description="Backend-specific config.")
     retry: RetryConfig = Field(default_factory=RetryConfig)
     judge: JudgeConfig = Field(

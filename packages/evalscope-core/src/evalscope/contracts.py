@@ -7,15 +7,18 @@ between the core, engines and benchmark plugins, so they stay small and stable.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from evalscope.config import GenerationConfig
 
 __all__ = [
     "ChatMessage",
     "ChecksConnection",
+    "ContentPart",
+    "ImagePart",
+    "TextPart",
     "GenerateRequest",
     "Model",
     "ModelError",
@@ -26,11 +29,60 @@ __all__ = [
 ]
 
 
+class TextPart(BaseModel):
+    """A text part of a multimodal message."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImagePart(BaseModel):
+    """An image part of a multimodal message.
+
+    `image` is a `data:image/...;base64,` URL, an `http(s)://` URL, or a local file path: a client
+    that sends images reads a path when it sends the request (so a missing file fails that one
+    sample, not the run), which also means the cache key covers the path, not the file's bytes.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["image"] = "image"
+    image: str
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
 class ChatMessage(BaseModel):
+    """One chat message. `content` is always the text (for text-only consumers: judges, completions
+    prompts, logs); a multimodal message also has `parts`, the text and images in order, which a
+    client that supports images sends instead of `content`."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Literal["system", "user", "assistant"]
     content: str
+    parts: tuple[ContentPart, ...] | None = None
+
+    @model_serializer(mode="wrap")
+    def _text_messages_unchanged(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A text message serialises as it did before `parts` existed: the cache keys (a hash of the
+        # dump) and the review files of every text benchmark stay byte for byte the same.
+        data: dict[str, Any] = handler(self)
+        if self.parts is None:
+            data.pop("parts", None)
+        return data
+
+    @classmethod
+    def multimodal(
+        cls, role: Literal["system", "user", "assistant"], parts: list[TextPart | ImagePart]
+    ) -> ChatMessage:
+        """A message from parts; `content` is its text parts joined with newlines."""
+        text = "\n".join(p.text for p in parts if isinstance(p, TextPart))
+        return cls(role=role, content=text, parts=tuple(parts))
 
 
 class Sample(BaseModel):
@@ -63,6 +115,11 @@ class ModelOutput(BaseModel):
     turns: list[str] = Field(
         default_factory=list, description="Multi-turn samples: the answer of every turn, in order."
     )
+    tool_calls: list[list[dict[str, Any]]] = Field(
+        default_factory=list,
+        description="Function calling: each completion's tool calls in the OpenAI shape "
+        "({'id', 'type': 'function', 'function': {'name', 'arguments'}}); empty when none were made.",
+    )
 
 
 class GenerateRequest(BaseModel):
@@ -72,6 +129,14 @@ class GenerateRequest(BaseModel):
 
     messages: list[ChatMessage]
     config: GenerationConfig
+    tools: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Function calling: the OpenAI `tools` list ({'type': 'function', 'function': "
+        "{'name', 'description', 'parameters'}}) sent with the request; None sends none.",
+    )
+    tool_choice: str | dict[str, Any] | None = Field(
+        default=None, description="The OpenAI `tool_choice` ('auto', 'none', 'required' or a function)."
+    )
 
 
 @runtime_checkable

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         MetricSpec,
         ModelSpec,
         ReporterSpec,
+        RunnerSpec,
         ScorerSpec,
     )
 
@@ -81,8 +82,18 @@ def evalscope_register_backends() -> list[BackendSpec]:
 
 
 @hookspec
+def evalscope_register_runners() -> list[RunnerSpec]:
+    """Return the runners this plugin provides (where a run's work executes), selected by `--runner`."""
+    raise NotImplementedError
+
+
+@hookspec
 def evalscope_register_reporters() -> list[ReporterSpec]:
-    """Return the reporters this plugin provides (they render or export finished reports)."""
+    """Return the reporters this plugin provides (they render or export finished runs).
+
+    All results are collected. `ReporterSpec.accepts` says how each is called: with an eval run's
+    reports, or with a `evalscope.run_record.RunRecord` after `eval` and `perf` (experiment trackers).
+    """
     raise NotImplementedError
 
 

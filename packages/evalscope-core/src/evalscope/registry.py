@@ -20,6 +20,7 @@ from evalscope.specs import (
     MetricSpec,
     ModelSpec,
     ReporterSpec,
+    RunnerSpec,
     ScorerSpec,
     _Spec,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "models",
     "reporters",
     "reset_registries",
+    "runners",
     "scorers",
 ]
 
@@ -50,6 +52,7 @@ KINDS: dict[str, tuple[str, type[_Spec]]] = {
     "metric": ("evalscope_register_metrics", MetricSpec),
     "backend": ("evalscope_register_backends", BackendSpec),
     "reporter": ("evalscope_register_reporters", ReporterSpec),
+    "runner": ("evalscope_register_runners", RunnerSpec),
     "command": ("evalscope_register_commands", CommandSpec),
 }
 
@@ -150,6 +153,10 @@ def backends() -> Registry[BackendSpec]:
 
 def reporters() -> Registry[ReporterSpec]:
     return get_registry("reporter")
+
+
+def runners() -> Registry[RunnerSpec]:
+    return get_registry("runner")
 
 
 def commands() -> Registry[CommandSpec]:

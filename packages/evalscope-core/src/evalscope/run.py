@@ -118,30 +118,55 @@ def report_keys(reports: list[Report]) -> dict[str, Report]:
     }
 
 
+def _send_to_trackers(specs: list[Any], reports: list[Report], run: RunInfo, config: TaskConfig) -> None:
+    """The `accepts="record"` reporters (experiment trackers) get the run as a `RunRecord`."""
+    from evalscope.run_record import record_from_reports, send_record
+
+    record_specs = [s for s in specs if s.accepts == "record"]
+    if not record_specs:
+        return
+    try:
+        record = record_from_reports(reports, run, config)
+    except Exception:  # e.g. an unreadable reviews file: the reports are written, the run stands
+        log.exception("could not build the run record for %s", ", ".join(s.name for s in record_specs))
+        return
+    send_record(record, record_specs)
+
+
 def run_task(
     task_cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str],
     *,
+    runner: str | None = None,
+    runner_args: dict[str, Any] | None = None,
     on_start: Callable[[RunInfo], None] | None = None,
 ) -> dict[str, Report]:
     """Run an evaluation and return its reports keyed by dataset name (as EvalScope's run_task does).
 
-    `on_start` is called once the run folder exists, before any request: the CLI prints the folder
-    there, so a user who interrupts the run knows what to pass to `--use-cache`.
+    `runner` / `runner_args` override the config's (`run_task(cfg, runner="ray")`); the default
+    runner, `local`, runs in this process. `on_start` is called once the run folder exists, before
+    any request: the CLI prints the folder there, so a user who interrupts the run knows what to pass
+    to `--use-cache`.
     """
     from evalscope import registry
+    from evalscope.run_record import resolve_reporters
+    from evalscope.runners import check_runner, resolve_runner
     from evalscope.secrets import register_secrets
 
     config = load_task_config(task_cfg)
+    if runner is not None or runner_args is not None:
+        update: dict[str, Any] = {} if runner is None else {"runner": runner}
+        if runner_args is not None:
+            update["runner_args"] = {**config.runner_args, **runner_args}
+        config = TaskConfig.model_validate({**config.model_dump(exclude_unset=True), **update})
     register_secrets(config.secret_values())
     check_run_paths(config.work_dir, config.use_cache)
     backend_spec = _resolve_backend(config.backend)
     check_capabilities(backend_spec, config)
+    runner_spec, executor = resolve_runner(config.runner, config.runner_args)
+    check_runner(runner_spec, backend_spec)
+    executor.check(config, backend_spec)
     backend: Backend = registry.load_impl(backend_spec)()
-    reporter_specs = (
-        [registry.reporters().resolve(n) for n in config.reporters]
-        if config.reporters is not None
-        else [s for s in registry.reporters().all() if s.default]
-    )
+    reporter_specs = resolve_reporters(config.reporters)
     prepared = backend.prepare(config)
 
     run_dir = choose_run_dir(config.work_dir, config.use_cache)
@@ -167,15 +192,18 @@ def run_task(
             on_start(run)
         reset_lifecycle_failures()
         call_lifecycle("evalscope_on_run_start", run=run, config=config)
-        reports = backend.run(prepared, run)
+        reports = executor.run_eval(backend, prepared, run)
         for rep in reports:
             atomic_write_json(run.report_path(rep.dataset_name, rep.model_name), rep.model_dump(mode="json"))
         for spec in reporter_specs:
+            if spec.accepts == "record":
+                continue
             try:
                 reporter: Reporter = registry.load_impl(spec)
                 reporter(reports, run, config)
             except Exception:
                 log.exception("reporter %s failed; the reports are still on disk", spec.canonical_name)
+        _send_to_trackers(reporter_specs, reports, run, config)
         return report_keys(reports)
     except BaseException as exc:
         error = exc

@@ -8,6 +8,7 @@ Layout (as EvalScope's, so its users find things where they expect):
         predictions/<model>/<benchmark>.jsonl   raw model outputs, appended as they finish (the cache)
         reviews/<model>/<benchmark>.jsonl       scored per-sample records
         reports/<model>/<benchmark>.json        the aggregated Report
+        shards/<model>/<benchmark>/<key>.jsonl  a distributed run's finished shards (`--runner ray`)
 
 With `use_cache=<folder>` that folder *is* the run folder: the run resumes in place.
 """
@@ -57,6 +58,10 @@ class RunInfo:
 
     def reviews_path(self, benchmark: str) -> Path:
         return self.run_dir / "reviews" / _safe(self.model_name) / f"{_safe(benchmark)}.jsonl"
+
+    def shard_path(self, benchmark: str, key: str) -> Path:
+        """A finished shard's scored records (`evalscope.sharding`), written at once when it ends."""
+        return self.run_dir / "shards" / _safe(self.model_name) / _safe(benchmark) / f"{key}.jsonl"
 
     def report_path(self, benchmark: str, model_name: str | None = None) -> Path:
         """`reports/<model>/<benchmark>.json`; a backend that runs several models names each report's."""

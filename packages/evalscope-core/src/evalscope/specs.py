@@ -21,6 +21,7 @@ __all__ = [
     "MetricSpec",
     "ModelSpec",
     "ReporterSpec",
+    "RunnerSpec",
     "ScorerSpec",
     "spec_dump",
 ]
@@ -138,10 +139,33 @@ class BackendSpec(_Spec):
     capabilities: BackendCapabilities = Field(default_factory=BackendCapabilities)
 
 
+class RunnerSpec(_Spec):
+    """Where a run's work executes (`--runner`): `local` (this process, the default) or e.g. `ray`.
+
+    `impl` names a class built as `cls(args)` (the validated `runner_args`) that implements
+    `evalscope.runners.Runner`; `args_model` names the pydantic model of `--runner-args`
+    (`"package.module:Model"`, imported only when used). A `distributed` runner needs a backend whose
+    `capabilities.distributed` is true (it implements `evalscope.sharding.ShardableBackend`).
+    """
+
+    args_model: str | None = Field(default=None, description="'package.module:Model' of --runner-args.")
+    distributed: bool = Field(default=False, description="Spreads shards over processes or nodes.")
+
+
 class ReporterSpec(_Spec):
-    """Writes or shows finished reports (terminal table, JSON files, HTML, ...)."""
+    """Writes, shows or exports a finished run (terminal table, JSON files, experiment trackers, ...).
+
+    `accepts` says how `impl` is called: `"reports"` (the default) as `impl(reports, run, config)`
+    after `evalscope eval` only (`evalscope.run.Reporter`); `"record"` as `impl(record)` with an
+    `evalscope.run_record.RunRecord` — figures, tables and the redacted config — after `evalscope eval`
+    and `evalscope perf` alike (experiment trackers).
+    """
 
     default: bool = Field(default=False, description="Used when the user selects no reporter explicitly.")
+    accepts: Literal["reports", "record"] = Field(
+        default="reports",
+        description="'reports': impl(reports, run, config), eval only; 'record': impl(RunRecord).",
+    )
 
 
 class CommandSpec(_Spec):

@@ -132,6 +132,7 @@ def evalscope_register_scorers() -> list[ScorerSpec]:
             description="LLM judge: EvalScope's reference-guided grading (A/B) or 0-1 rating (judge.contract).",
         ),
         *_judge_scorers(),
+        *_family_scorers(),
         ScorerSpec(
             name="collection_member",
             impl="evalscope_native.benchmarks.data_collection:member_scorers",
@@ -151,6 +152,7 @@ def evalscope_register_scorers() -> list[ScorerSpec]:
 @hookimpl
 def evalscope_register_metrics() -> list[MetricSpec]:
     return [
+        *_family_metrics(),
         MetricSpec(
             name="bradley_terry",
             impl="evalscope_native.judge.stats:bradley_terry",
@@ -182,7 +184,7 @@ def evalscope_register_backends() -> list[BackendSpec]:
             impl="evalscope_native.engine.backend:NativeBackend",
             description="EvalScope's own asyncio engine (default).",
             capabilities=BackendCapabilities(
-                fractional_limit=True, resume=True, sample_events=True, judge=True
+                fractional_limit=True, resume=True, sample_events=True, judge=True, distributed=True
             ),
         )
     ]
@@ -238,3 +240,19 @@ def _judge_scorers() -> list[ScorerSpec]:
                    values=("win_rate", "lc_win_rate"),
                    description="AlpacaEval 2.0's preference (m/M) between the output and the reference."),
     ]  # fmt: skip
+
+
+def _family_scorers() -> list[ScorerSpec]:
+    """The scorers of the benchmark families under `evalscope_native/families/` (each lists its own)."""
+    from evalscope_native.families.function_calling.catalog import scorer_specs as function_calling
+    from evalscope_native.families.long_context.catalog import scorer_specs as long_context
+    from evalscope_native.families.multimodal.catalog import scorer_specs as multimodal
+
+    return multimodal() + long_context() + function_calling()
+
+
+def _family_metrics() -> list[MetricSpec]:
+    """The metrics of the benchmark families under `evalscope_native/families/`."""
+    from evalscope_native.families.function_calling.catalog import metric_specs as function_calling
+
+    return function_calling()

@@ -59,7 +59,9 @@ def command(
     url: str | None = _O(None, "--url", help="Service URL; a base URL gets the --api endpoint appended."),
     model: str | None = _O(None, "--model", help="Model name the service expects."),
     api: str | None = _O(
-        None, "--api", help="openai | openai_completions | openai_embedding | pkg.module:Class."
+        None,
+        "--api",
+        help="openai | openai_completions | openai_embedding | rerank | openai_responses | pkg.module:Class.",
     ),
     api_key: str | None = _O(None, "--api-key", help="Bearer token (never written to disk)."),
     headers: list[str] | None = _O(None, "--headers", help="Extra HTTP headers: --headers k=v k2=v2."),
@@ -68,9 +70,45 @@ def command(
         None, "--number", "-n", help="Requests per run; a list pairs with --parallel."
     ),
     rate: list[float] | None = _O(None, "--rate", help="Poisson arrivals, requests/s; -1 = closed loop."),
+    arrival: str | None = _O(
+        None, "--arrival", help="Open-loop arrivals: poisson (default) | gamma | constant."
+    ),
+    burstiness: float | None = _O(
+        None, "--burstiness", help="Gamma shape of arrival gaps (vLLM): 1 Poisson, <1 burstier, >1 steadier."
+    ),
+    sweep: int | None = _O(
+        None, "--sweep", help="GuideLLM sweep: synchronous, throughput, then N rates in between."
+    ),
+    repeats: int | None = _O(
+        None, "--repeats", help="Run each load point K times; 95% intervals across them."
+    ),
+    max_error_rate: float | None = _O(
+        None, "--max-error-rate", help="Stop a run (and the rest) past this share of failures, e.g. 0.05."
+    ),
+    stop_on_saturation: bool | None = _O(
+        None,
+        "--stop-on-saturation/--no-stop-on-saturation",
+        help="Stop an open-loop run the service cannot keep up with (default: in --sweep only).",
+    ),
+    time_slice: float | None = _O(
+        None, "--time-slice", help="Seconds per slice of per-time metrics (1; 0 off)."
+    ),
     workers: int | None = _O(None, "--workers", help="Client processes sharing the load (default 1)."),
+    runner: str | None = _O(
+        None, "--runner", help="local (default) | ray: the --workers shares run on a Ray cluster's nodes."
+    ),
+    runner_args: str | None = _O(
+        None, "--runner-args", help='The runner\'s settings as JSON: {"address": "auto"}.'
+    ),
+    ray_address: str | None = _O(
+        None, "--ray-address", help="Ray cluster: auto | host:6379 | ray://host:10001 (implies --runner ray)."
+    ),
     warmup: float | None = _O(None, "--warmup", "--warmup-num", help="Warm-up requests (or a fraction < 1)."),
-    dataset: str | None = _O(None, "--dataset", help="openqa | longalpaca | line_by_line | random | custom."),
+    dataset: str | None = _O(
+        None,
+        "--dataset",
+        help="openqa | longalpaca | line_by_line | custom | random | random_vl | flickr8k | share_gpt.",
+    ),
     dataset_path: str | None = _O(None, "--dataset-path", help="Local dataset file (or folder)."),
     data_source: str | None = _O(
         None, "--data-source", help="Hub for a missing --dataset-path: modelscope | huggingface."
@@ -86,6 +124,12 @@ def command(
         None, "--max-prompt-length", help="Tokens (with a tokenizer) or chars."
     ),
     prefix_length: int | None = _O(None, "--prefix-length", help="Shared prefix tokens (--dataset random)."),
+    image_width: int | None = _O(None, "--image-width", help="random_vl image width (224)."),
+    image_height: int | None = _O(None, "--image-height", help="random_vl image height (224)."),
+    image_num: int | None = _O(None, "--image-num", help="random_vl images per prompt (1)."),
+    tokenize_prompt: bool | None = _O(
+        None, "--tokenize-prompt", help="Send token ids to /v1/completions (needs --tokenizer-path)."
+    ),
     stream: bool | None = _O(None, "--stream/--no-stream", help="Stream with SSE (default: on)."),
     max_tokens: int | None = _O(None, "--max-tokens", help="max_tokens of each request (default 2048)."),
     min_tokens: int | None = _O(None, "--min-tokens", help="min_tokens of each request (vLLM)."),
@@ -108,6 +152,11 @@ def command(
     goodput: list[str] | None = _O(
         None, "--goodput", help="Per-request SLOs in ms: ttft:2000 tpot:50 e2el:..."
     ),
+    goodput_sets: str | None = _O(
+        None,
+        "--goodput-sets",
+        help='Several SLO sets as JSON: \'{"strict": {"ttft": 200}, "loose": {"ttft": 1000}}\'.',
+    ),
     sla_auto_tune: bool | None = _O(
         None, "--sla-auto-tune", help="Search the highest load meeting --sla-params."
     ),
@@ -122,9 +171,17 @@ def command(
     ),
     sleep_interval: float | None = _O(None, "--sleep-interval", help="Seconds between runs (default 5)."),
     name: str | None = _O(None, "--name", help="Run name (folder); default: the model name."),
+    visualizer: str | None = _O(
+        None, "--visualizer", help="Experiment tracker for the results: wandb | swanlab | mlflow."
+    ),
+    wandb_api_key: str | None = _O(None, "--wandb-api-key", help="Log the results to W&B with this key."),
+    swanlab_api_key: str | None = _O(
+        None, "--swanlab-api-key", help="Log the results to SwanLab with this key."
+    ),
     outputs_dir: str | None = _O(None, "--outputs-dir", help="Where results go (default ./outputs)."),
     no_timestamp: bool | None = _O(None, "--no-timestamp", help="No timestamp folder level."),
     live: bool | None = _O(None, "--live/--no-live", help="Live view (default: when stdout is a terminal)."),
+    report: bool | None = _O(None, "--report/--no-report", help="Write perf_report.html (default: on)."),
     debug: bool | None = _O(None, "--debug", help="Show the test request and its raw reply."),
 ) -> None:
     """Stress-test a model service: TTFT, TPOT, ITL, latency, throughput, goodput, SLA search."""
@@ -154,6 +211,18 @@ def command(
                     f"--goodput expects KEY:MS pairs, got {item!r}", hint="e.g. --goodput ttft:2000 tpot:50"
                 )
         given["goodput"] = slos
+    if "runner_args" in given:
+        import json
+
+        try:
+            given["runner_args"] = json.loads(given["runner_args"])
+        except ValueError as exc:
+            raise ConfigError(
+                f"--runner-args is not JSON: {exc}", hint='e.g. --runner-args \'{"address": "auto"}\''
+            ) from None
+    if "ray_address" in given:
+        given.setdefault("runner", "ray")
+        given["runner_args"] = {**given.get("runner_args", {}), "address": given.pop("ray_address")}
     data.update(given)
     cfg = load_perf_config(data)
     try:
@@ -166,4 +235,7 @@ def command(
         raise typer.Exit(130)
     if result.runs and all(r.succeeded == 0 for r in result.runs):
         print("Every request failed; see the errors above.", file=sys.stderr)
+        raise typer.Exit(1)
+    if result.stopped_reason:
+        print(f"Stopped: {result.stopped_reason}; results so far under {result.output_dir}", file=sys.stderr)
         raise typer.Exit(1)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 __all__ = ["PerfConfig", "RunPoint", "load_perf_config"]
 
-_KNOWN_ENDPOINTS = ("chat/completions", "completions", "embeddings")
+_KNOWN_ENDPOINTS = ("chat/completions", "completions", "embeddings", "rerank", "responses")
 SLA_VARIABLES = ("parallel", "rate")
 
 
@@ -68,9 +68,18 @@ class PerfConfig(BaseModel):
     number: list[int] = Field(default_factory=lambda: [1000])
     parallel: list[int] = Field(default_factory=lambda: [1])
     rate: list[float] = Field(default_factory=lambda: [-1.0])
+    arrival: Literal["poisson", "gamma", "constant"] | None = None  # None: gamma if burstiness != 1
+    burstiness: float = 1.0  # vLLM's --burstiness: gamma shape of the arrival gaps (1 = Poisson)
+    sweep: int = 0  # GuideLLM's sweep: synchronous, throughput, then this many rates in between
+    repeats: int = 1  # each load point this many times; intervals across the repetitions
+    max_error_rate: float | None = None  # stop a run (and a sweep) past this share of failures
+    stop_on_saturation: bool | None = None  # None: on for the rate runs of --sweep only
+    time_slice: float = 1.0  # seconds per slice of the per-time metrics (0: none)
     warmup: float = Field(default=0, validation_alias="warmup_num")
     sleep_interval: float = 5.0
     workers: int = 1
+    runner: str = "local"  # `ray`: the --workers shares run on a runner plugin's nodes (evalscope-ray)
+    runner_args: dict[str, Any] = Field(default_factory=dict)
     seed: int | None = None
     # dataset and prompt
     dataset: str = "openqa"
@@ -80,6 +89,10 @@ class PerfConfig(BaseModel):
     min_prompt_length: int = 0
     max_prompt_length: int = 131072
     prefix_length: int = 0
+    image_width: int = 224  # --dataset random_vl
+    image_height: int = 224
+    image_num: int = 1
+    tokenize_prompt: bool = False  # send token ids (`prompt: [int, ...]`) to /v1/completions
     # generation
     stream: bool = True
     max_tokens: int | None = 2048
@@ -91,6 +104,8 @@ class PerfConfig(BaseModel):
     extra_args: dict[str, Any] = Field(default_factory=dict)
     # SLOs: vLLM's per-request goodput (ms) and EvalScope's SLA search
     goodput: dict[str, float] = Field(default_factory=dict)
+    goodput_sets: dict[str, dict[str, float]] = Field(default_factory=dict)
+    report: bool = True  # perf_report.html: one self-contained page of every run
     sla_auto_tune: bool = False
     sla_variable: str = "parallel"
     sla_params: list[dict[str, str]] | None = None
@@ -101,6 +116,11 @@ class PerfConfig(BaseModel):
     sla_number_multiplier: float | None = None
     # output
     name: str | None = None
+    # experiment trackers (EvalScope's --visualizer / --wandb-api-key / --swanlab-api-key): reporter names
+    # resolved through the core's reporter registry, e.g. evalscope-tracking's wandb, swanlab, mlflow
+    visualizer: str | None = None
+    wandb_api_key: str | None = None
+    swanlab_api_key: str | None = None
     outputs_dir: str = "outputs"
     no_timestamp: bool = False
     live: bool | None = None  # None: on when stdout is a terminal
@@ -134,6 +154,19 @@ class PerfConfig(BaseModel):
                 v = json.loads(v) if v.strip() else {}
             except json.JSONDecodeError as exc:
                 raise ValueError(f"--extra-args is not valid JSON: {exc.msg}") from None
+        return v or {}
+
+    @field_validator("goodput_sets", mode="before")
+    @classmethod
+    def _goodput_sets(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                v = json.loads(v) if v.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"--goodput-sets is not valid JSON: {exc.msg}; e.g. "
+                    '\'{"strict": {"ttft": 200, "tpot": 20}, "relaxed": {"ttft": 1000}}\''
+                ) from None
         return v or {}
 
     @field_validator("sla_params", mode="before")
@@ -184,13 +217,72 @@ class PerfConfig(BaseModel):
             parse_criteria(self.sla_params)
         from evalscope_perf.metrics import GOODPUT_KEYS
 
-        for key in self.goodput:
+        for key in [*self.goodput, *(k for slos in self.goodput_sets.values() for k in slos)]:
             if key not in GOODPUT_KEYS:
                 raise UnknownNameError(
                     "--goodput metric", key, GOODPUT_KEYS, hint="e.g. --goodput ttft:2000 tpot:50 (ms)"
                 )
+        self._check_load_shape()
         self.url = self._resolve_url()
         return self
+
+    def _check_load_shape(self) -> None:
+        """Contradictory or impossible arrival/sweep/stop settings fail here, before any request."""
+        open_loop = any(r > 0 for r in self.rate)
+        if self.burstiness <= 0:
+            raise ValueError("--burstiness must be > 0 (1 = Poisson, < 1 burstier, > 1 steadier)")
+        if self.arrival in ("poisson", "constant") and self.burstiness != 1.0:
+            raise ValueError(
+                f"--arrival {self.arrival} contradicts --burstiness {self.burstiness:g}: burstiness shapes "
+                "gamma arrivals; use --arrival gamma, or drop --burstiness"
+            )
+        if (self.arrival is not None or self.burstiness != 1.0) and not (open_loop or self.sweep):
+            raise ValueError(
+                "--arrival/--burstiness shape open-loop arrivals: give a --rate R (req/s) or --sweep N; "
+                "a closed loop (--rate -1) has no arrival process"
+            )
+        if self.sweep < 0:
+            raise ValueError("--sweep N needs N >= 0 rates between the synchronous and throughput runs")
+        if self.sweep:
+            if open_loop:
+                raise ValueError(
+                    f"--sweep picks its own rates; it contradicts --rate {self.rate}: drop one of them"
+                )
+            if self.sla_auto_tune:
+                raise ValueError("--sweep and --sla-auto-tune are two different searches: choose one")
+            if self.repeats > 1:
+                raise ValueError(
+                    "--repeats applies to --parallel/--rate runs, not to --sweep: drop one of them"
+                )
+            if len(self.number) > 1 or len(self.parallel) > 1:
+                raise ValueError(
+                    "--sweep takes one --number (requests per run) and one --parallel (the throughput "
+                    "run's concurrency)"
+                )
+        if self.repeats < 1:
+            raise ValueError("--repeats must be >= 1")
+        if self.max_error_rate is not None and not 0 <= self.max_error_rate < 1:
+            raise ValueError("--max-error-rate is a share of failed requests in [0, 1), e.g. 0.05")
+        if self.tokenize_prompt and self.dataset in ("random_vl", "flickr8k"):
+            raise ValueError(
+                f"--tokenize-prompt cannot carry the images of --dataset {self.dataset}: drop it"
+            )
+        if self.tokenize_prompt and not self.tokenizer_path:
+            raise ValueError(
+                "--tokenize-prompt needs --tokenizer-path (the model's tokenizer turns prompts into ids)"
+            )
+        if self.tokenize_prompt and self.api != "openai_completions":
+            raise ValueError(
+                f"--tokenize-prompt sends token ids to /v1/completions; it contradicts --api {self.api}: "
+                "use --api openai_completions"
+            )
+        if self.time_slice < 0:
+            raise ValueError("--time-slice is in seconds (0: no per-time metrics)")
+
+    @property
+    def resolved_arrival(self) -> str:
+        """The open-loop arrival process: --arrival, else gamma when --burstiness != 1, else Poisson."""
+        return self.arrival or ("gamma" if self.burstiness != 1.0 else "poisson")
 
     def _resolve_url(self) -> str:
         from evalscope_perf import registry
@@ -260,6 +352,14 @@ class PerfConfig(BaseModel):
                 headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         return headers
 
+    def trackers(self) -> list[str]:
+        """The reporters to send the results to: `--visualizer`, and a tracker whose API key was given."""
+        names = [self.visualizer] if self.visualizer else []
+        for name, key in (("wandb", self.wandb_api_key), ("swanlab", self.swanlab_api_key)):
+            if key and not any(n.rsplit("/", 1)[-1] == name for n in names):
+                names.append(name)
+        return names
+
     def secrets(self) -> list[str]:
         """Every secret value these settings carry, for `evalscope.secrets.register_secrets`.
 
@@ -271,7 +371,7 @@ class PerfConfig(BaseModel):
 
         from evalscope_perf.redaction import header_secrets
 
-        found = [self.api_key] if self.api_key else []
+        found = [k for k in (self.api_key, self.wandb_api_key, self.swanlab_api_key) if k]
         found += header_secrets(self.request_headers())
         for value in url_secrets(self.url):
             found += [value, unquote(value)]

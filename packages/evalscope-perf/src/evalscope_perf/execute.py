@@ -26,8 +26,10 @@ from evalscope_perf.metrics import compute_metrics, fill_token_counts
 from evalscope_perf.prepare import Prepared
 from evalscope_perf.record import RequestRecord
 from evalscope_perf.runner import LoadJob, make_client, run_async, run_phase
+from evalscope_perf.stop_rules import StopRules
 from evalscope_perf.store import RecordStore
 from evalscope_perf.summary import RunSummary, write_json
+from evalscope_perf.time_series import time_slices
 
 __all__ = ["Control", "PhaseTiming", "execute_run", "write_run_files"]
 
@@ -36,9 +38,12 @@ TICK_S = 0.2  # SQLite commit and live-view period
 
 @dataclass
 class Control:
-    """Shared by the runs of one `evalscope perf` invocation: set once Ctrl-C was pressed."""
+    """Shared by the runs of one `evalscope perf` invocation: set once Ctrl-C was pressed; `guard`
+    holds the current run's stop rules (the load generators poll it)."""
 
     interrupted: bool = False
+    guard: StopRules | None = None
+    stop_now: Callable[[], None] | None = None  # the running load generator's stop, for a rule that fires
 
 
 @dataclass
@@ -47,7 +52,17 @@ class PhaseTiming:
     abandoned: int = 0
 
 
-def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -> RunSummary:
+def execute_run(
+    prep: Prepared,
+    point: RunPoint,
+    run_dir: Path,
+    ctrl: Control,
+    *,
+    role: str = "",
+    repeat: int = 0,
+    saturation: bool = False,
+) -> RunSummary:
+    """One run; `saturation` arms the over-saturation stop rule (open loop only)."""
     cfg = prep.cfg
     db_path = run_dir / "benchmark_data.db"
     if db_path.exists():
@@ -57,11 +72,18 @@ def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -
         )
     store = RecordStore(db_path, {"config": cfg.redacted(), "point": point.model_dump()})
     measured: list[RequestRecord] = []
+    warm: list[RequestRecord] = []
     view = LiveView(f"evalscope perf · {cfg.display_name} · {point.label}", point.number, cfg.live)
+    guard = ctrl.guard = StopRules(point.number, point.rate, cfg.max_error_rate, saturation)
 
     def sink(rec: RequestRecord) -> None:
         if not rec.warmup:
             measured.append(rec)
+            guard.observe(rec)
+            if guard.reason and ctrl.stop_now is not None:
+                ctrl.stop_now()
+        else:
+            warm.append(rec)
         store.add(rec)
         view.observe(rec)
 
@@ -69,7 +91,11 @@ def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -
     timing = PhaseTiming(time.perf_counter())
     try:
         view.start()
-        if cfg.workers > 1:
+        if cfg.runner != "local":
+            from evalscope_perf.load_share import run_with_runner
+
+            timing = run_with_runner(prep, point, sink, store, view)
+        elif cfg.workers > 1:
             from evalscope_perf.workers import run_with_workers
 
             timing = run_with_workers(prep, point, sink, store, view, ctrl)
@@ -78,10 +104,14 @@ def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -
     finally:
         view.stop()
         store.flush()
+        ctrl.guard = ctrl.stop_now = None
     end = max((r.end for r in measured), default=timing.start)
     fill_token_counts(measured, prep.tokenizer, prep.prompt_tokens)
     store.update_tokens(measured)
-    metrics = compute_metrics(measured, end - timing.start, cfg.goodput, prep.api.generates)
+    metrics = compute_metrics(measured, end - timing.start, cfg.goodput, prep.api.generates, cfg.goodput_sets)
+    slices = time_slices(warm + measured, timing.start, cfg.time_slice)
+    if guard.reason:
+        store.set_meta("stopped_reason", guard.reason)
     summary = RunSummary(
         name=cfg.display_name,
         model=str(cfg.model),
@@ -94,6 +124,14 @@ def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -
         parallel=point.parallel,
         number=point.number,
         rate=point.rate,
+        arrival=cfg.resolved_arrival if point.rate > 0 else "closed",
+        burstiness=cfg.burstiness if point.rate > 0 else 1.0,
+        role=role,
+        repeat=repeat,
+        stopped_reason=guard.reason,
+        time_slices=slices,
+        prefix_cache_share=prep.prefix_share(measured),
+        cached_tokens_share=_cached_share(measured),
         interrupted=ctrl.interrupted,
         abandoned=timing.abandoned,
         started_at=started_at,
@@ -105,6 +143,13 @@ def execute_run(prep: Prepared, point: RunPoint, run_dir: Path, ctrl: Control) -
     store.set_meta("summary", summary.model_dump(mode="json"))
     store.close()
     return summary
+
+
+def _cached_share(measured: list[RequestRecord]) -> float | None:
+    """Server-reported cached prompt tokens / prompt tokens, over requests whose usage said so."""
+    pairs = [(r.cached_tokens, r.prompt_tokens) for r in measured if r.cached_tokens is not None]
+    total = sum(p or 0 for _, p in pairs)
+    return sum(c for c, _ in pairs) / total if pairs and total else None
 
 
 def write_run_files(
@@ -161,11 +206,14 @@ async def _single_process(
         stop.set()
 
     installed = _install_sigint(loop, interrupt)
+    ctrl.stop_now = stop.set
     client = make_client(*cfg.client_args())
 
     async def tick() -> None:
         while True:
             await asyncio.sleep(TICK_S)
+            if ctrl.guard is not None and ctrl.guard.check():
+                stop.set()  # a stop rule fired: stop sending, keep what was measured
             while store.write_slice():
                 await asyncio.sleep(0)
             store.commit()
@@ -182,6 +230,8 @@ async def _single_process(
             await run_phase(client, prep.api, job, sink, stop)
         view.restart_clock()
         timing = PhaseTiming(time.perf_counter())
+        if ctrl.guard is not None:
+            ctrl.guard.restart()
         if not stop.is_set():
             job = LoadJob(
                 prep.bodies,
@@ -192,6 +242,9 @@ async def _single_process(
                 cfg.seed,
                 False,
                 prefix,
+                cfg.resolved_arrival,
+                cfg.burstiness,
+                prep.conversations,
             )
             timing.abandoned = await run_phase(client, prep.api, job, sink, stop)
         return timing

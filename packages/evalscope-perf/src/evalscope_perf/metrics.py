@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from evalscope_perf.record import RequestRecord
-from evalscope_perf.summary import Distribution, ErrorCount
+from evalscope_perf.summary import Distribution, ErrorCount, GoodputResult
 
 __all__ = ["GOODPUT_KEYS", "PERCENTILES", "compute_metrics", "distribution", "fill_token_counts"]
 
@@ -66,10 +66,23 @@ def fill_token_counts(records: list[RequestRecord], tokenizer: Any, prompt_token
             rec.prompt_tokens = prompt_tokens(rec.prompt_index)
 
 
+def _meets(r: RequestRecord, slos_ms: dict[str, float]) -> bool:
+    values = {"ttft": r.ttft if r.ttft is not None else r.latency, "tpot": r.tpot or 0.0, "e2el": r.latency}
+    return all(values[k] * 1000 <= slo for k, slo in slos_ms.items())
+
+
 def compute_metrics(
-    records: list[RequestRecord], duration: float, goodput_slos_ms: dict[str, float], generates: bool = True
+    records: list[RequestRecord],
+    duration: float,
+    goodput_slos_ms: dict[str, float],
+    generates: bool = True,
+    goodput_sets: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """The metric fields of `RunSummary` for the measured (non-warm-up) records."""
+    """The metric fields of `RunSummary` for the measured (non-warm-up) records.
+
+    `goodput_sets` (`--goodput-sets`): several named SLO sets judged on the same requests at once;
+    each gives its goodput (req/s) and the share of successful requests meeting it.
+    """
     ok = [r for r in records if r.success]
     failed = [r for r in records if not r.success]
     duration = max(duration, 1e-9)
@@ -82,16 +95,13 @@ def compute_metrics(
     sources = Counter(r.token_source for r in ok if r.token_source)
     goodput = None
     if goodput_slos_ms:
-        good = 0
-        for r in ok:
-            values = {
-                "ttft": r.ttft if r.ttft is not None else r.latency,
-                "tpot": r.tpot or 0.0,
-                "e2el": r.latency,
-            }
-            if all(values[k] * 1000 <= slo for k, slo in goodput_slos_ms.items()):
-                good += 1
-        goodput = good / duration
+        goodput = sum(_meets(r, goodput_slos_ms) for r in ok) / duration
+    goodputs: dict[str, GoodputResult] = {}
+    for name, slos in (goodput_sets or {}).items():
+        good = sum(_meets(r, slos) for r in ok)
+        goodputs[name] = GoodputResult(
+            slos_ms=dict(slos), goodput=good / duration, share=good / len(ok) if ok else None
+        )
     errors = Counter((r.error or "unknown error")[:300] for r in failed)
     note = "; ".join(f"{_SOURCE_NOTES.get(k, k)}: {v} requests" for k, v in sources.most_common())
     if not generates:
@@ -107,6 +117,7 @@ def compute_metrics(
         "total_token_throughput": (sum(out_tokens) + sum(in_tokens)) / duration,
         "goodput": goodput,
         "goodput_slos_ms": dict(goodput_slos_ms),
+        "goodputs": goodputs,
         "total_input_tokens": sum(in_tokens),
         "total_output_tokens": sum(out_tokens),
         "token_source": dict(sources),

@@ -17,7 +17,9 @@ from evalscope_perf.summary import RunSummary
 __all__ = ["draw_sweep"]
 
 
-def draw_sweep(runs: list[RunSummary], out_dir: Path, title: str) -> list[Path]:
+def draw_sweep(runs: list[RunSummary], out_dir: Path, title: str, by_throughput: bool = False) -> list[Path]:
+    """The plots against concurrency, the offered rate, or (`by_throughput`, `--sweep`) the
+    measured request throughput of each run."""
     import matplotlib
     from evalscope.secrets import redact
 
@@ -30,6 +32,10 @@ def draw_sweep(runs: list[RunSummary], out_dir: Path, title: str) -> list[Path]:
     xlabel = "request rate (req/s)" if by_rate else "concurrency (--parallel)"
     ordered = sorted(runs, key=lambda r: r.rate if by_rate else r.parallel)
     x = [r.rate if by_rate else r.parallel for r in ordered]
+    if by_throughput:
+        by_rate, xlabel = True, "measured throughput (req/s)"
+        ordered = sorted(runs, key=lambda r: r.request_throughput)
+        x = [r.request_throughput for r in ordered]
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
     ax = axes[0][0]

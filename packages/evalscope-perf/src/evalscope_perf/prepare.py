@@ -27,12 +27,26 @@ class Prepared:
     prompts: list[Prompt]
     bodies: list[bytes]
     tokenizer: Any = None
+    conversations: Any = None  # multi_turn.ConversationPlan for a multi-turn dataset
     _prompt_tokens: dict[int, int | None] = field(default_factory=dict)
+
+    def prefix_share(self, records: list[Any]) -> float | None:
+        """Multi-turn: prompt tokens already seen earlier in their conversation / all prompt tokens
+        (requests whose prompt tokens the server reported); None for single-turn datasets."""
+        if self.conversations is None:
+            return None
+        rows = [r for r in records if r.success and r.token_source == "usage" and r.prompt_tokens]
+        total = sum(r.prompt_tokens for r in rows)
+        return min(1.0, sum(r.prefix_tokens for r in rows) / total) if total else None
 
     def prompt_tokens(self, index: int) -> int | None:
         """Tokens of prompt `index` by --tokenizer-path (None without one); cached."""
         if index not in self._prompt_tokens:
-            if self.tokenizer is None:
+            prompt = self.prompts[index]
+            ids = prompt.get("prompt") if isinstance(prompt, dict) else None
+            if isinstance(ids, list) and ids and all(isinstance(x, int) for x in ids):
+                self._prompt_tokens[index] = len(ids)  # --tokenize-prompt: already token ids
+            elif self.tokenizer is None:
                 self._prompt_tokens[index] = None
             else:
                 text = prompt_text(self.prompts[index])
@@ -78,12 +92,37 @@ def prepare(cfg: PerfConfig, count: int) -> Prepared:
             tokenizer=tokenizer,
             seed=cfg.seed,
             data_source=cfg.data_source,
+            image_width=cfg.image_width,
+            image_height=cfg.image_height,
+            image_num=cfg.image_num,
         )
-        prompts = list(registry.resolve_dataset(cfg.dataset)(ctx))[:count]
+        from evalscope_perf.multi_turn import plan_conversations
+
+        prompts, plan = plan_conversations(api, list(registry.resolve_dataset(cfg.dataset)(ctx))[:count])
         if not prompts:
             from evalscope.errors import DataFormatError
 
             raise DataFormatError(str(cfg.dataset_path or cfg.dataset), "the dataset yielded no prompts")
+        if plan is not None and (cfg.workers > 1 or cfg.runner != "local"):
+            from evalscope.errors import ConfigError
+
+            raise ConfigError(
+                f"--dataset {cfg.dataset} replays conversations turn by turn in one process.",
+                hint="drop --workers/--runner (use --parallel for more conversations at once)",
+            )
+        if plan is not None:
+            return Prepared(
+                cfg, api, prompts, [plan.body([], p)[1] for p in range(len(prompts))], tokenizer, plan
+            )
+    if (
+        cfg.tokenize_prompt and tokenizer is not None
+    ):  # EvalScope's --tokenize-prompt: ids, no server-side tokenizing
+        prompts = [
+            p
+            if isinstance(p, dict)
+            else {"prompt": tokenizer.encode(prompt_text(p), add_special_tokens=False).ids}
+            for p in prompts
+        ]
     bodies = [json.dumps(api.build_body(p), ensure_ascii=False).encode() for p in prompts]
     return Prepared(cfg, api, prompts, bodies, tokenizer)
 

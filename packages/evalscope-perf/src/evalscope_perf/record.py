@@ -51,6 +51,8 @@ class RequestRecord:
     token_source: str = ""  # "usage" | "tokenizer" | "chunks" (set when counts are final)
     text: str = ""
     prompt_index: int = 0
+    prefix_tokens: int = 0  # multi-turn: tokens of this conversation sent or generated before this turn
+    cached_tokens: int | None = None  # usage.prompt_tokens_details.cached_tokens, when the server says
 
     @property
     def latency(self) -> float:
@@ -168,6 +170,9 @@ def finalize(ex: Exchange, api: ApiFormat, index: int, prompt_index: int, warmup
         p, c = usage.get("prompt_tokens"), usage.get("completion_tokens")
         rec.prompt_tokens = p if isinstance(p, int) else None
         rec.completion_tokens = c if isinstance(c, int) else None
+        details = usage.get("prompt_tokens_details")
+        if isinstance(details, dict) and isinstance(details.get("cached_tokens"), int):
+            rec.cached_tokens = details["cached_tokens"]
         if not api.generates and rec.completion_tokens is None:
             rec.completion_tokens = 0
         if rec.completion_tokens is not None:

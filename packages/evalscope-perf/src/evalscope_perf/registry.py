@@ -30,6 +30,8 @@ _APIS: dict[str, str] = {
     "openai": "evalscope_perf.apis.openai:OpenAIChat",
     "openai_completions": "evalscope_perf.apis.openai:OpenAICompletions",
     "openai_embedding": "evalscope_perf.apis.openai:OpenAIEmbeddings",
+    "openai_rerank": "evalscope_perf.apis.openai:OpenAIRerank",
+    "openai_responses": "evalscope_perf.apis.openai:OpenAIResponses",
 }
 _API_ALIASES = {
     "openai_chat": "openai",
@@ -40,6 +42,9 @@ _API_ALIASES = {
     "embedding": "openai_embedding",
     "embeddings": "openai_embedding",
     "openai_embeddings": "openai_embedding",
+    "rerank": "openai_rerank",
+    "responses": "openai_responses",
+    "openai_response": "openai_responses",
 }
 _DATASETS: dict[str, str] = {
     "openqa": "evalscope_perf.datasets.files:openqa",
@@ -47,6 +52,12 @@ _DATASETS: dict[str, str] = {
     "line_by_line": "evalscope_perf.datasets.files:line_by_line",
     "custom": "evalscope_perf.datasets.files:custom",
     "random": "evalscope_perf.datasets.random_tokens:random_prompts",
+    "share_gpt": "evalscope_perf.datasets.share_gpt:share_gpt",
+    "random_vl": "evalscope_perf.datasets.images:random_vl",
+    "flickr8k": "evalscope_perf.datasets.images:flickr8k",
+    # EvalScope's names for the same replay (they download ShareGPT; here --dataset-path is the file)
+    "share_gpt_en_multi_turn": "evalscope_perf.datasets.share_gpt:share_gpt",
+    "share_gpt_zh_multi_turn": "evalscope_perf.datasets.share_gpt:share_gpt",
 }
 
 

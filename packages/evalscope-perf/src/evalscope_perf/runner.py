@@ -1,9 +1,11 @@
 """The load generator of one process: closed loop (`--rate -1`) or Poisson arrivals (`--rate R`).
 
 * Closed loop: `parallel` coroutines each send their next request as soon as the previous one ends.
-* Open loop: request k is released at the k-th arrival of a Poisson process of rate R (exponential
-  gaps from a seeded generator) and waits for one of the `parallel` slots, as in vLLM's
-  `--request-rate` with `--max-concurrency`; its clock starts when it is sent.
+* Open loop: request k is released at the k-th arrival of a process of rate R and waits for one of
+  the `parallel` slots, as in vLLM's `--request-rate` with `--max-concurrency`; its clock starts
+  when it is sent. The gaps (`arrival_offsets`, seeded): Poisson (exponential gaps), gamma with
+  vLLM's `--burstiness` b (shape b, mean 1/R, coefficient of variation 1/sqrt(b): b < 1 burstier
+  than Poisson, b > 1 steadier; b = 1 is Poisson), or constant (every 1/R s).
 
 A `share` (k, n) keeps only the requests whose index is k modulo n, with 1/n of the concurrency and
 rate: that is how `--workers n` splits one load across processes (the union of n Poisson processes
@@ -24,7 +26,18 @@ from evalscope.http.exchange import Exchange
 from evalscope_perf.apis.base import ApiFormat
 from evalscope_perf.record import RequestRecord, finalize
 
-__all__ = ["Client", "LoadJob", "make_client", "run_async", "run_phase", "split"]
+__all__ = [
+    "ARRIVALS",
+    "Client",
+    "LoadJob",
+    "arrival_offsets",
+    "make_client",
+    "run_async",
+    "run_phase",
+    "split",
+]
+
+ARRIVALS = ("poisson", "gamma", "constant")
 
 
 class Client(Protocol):
@@ -47,6 +60,25 @@ class LoadJob:
     seed: int | None
     warmup: bool
     id_prefix: str
+    arrival: str = "poisson"  # open loop: "poisson" | "gamma" | "constant"
+    burstiness: float = 1.0  # gamma's shape (vLLM's --burstiness)
+    conversations: Any = None  # multi_turn.ConversationPlan: turns sent in order, history included
+
+
+def arrival_offsets(n: int, rate: float, arrival: str, burstiness: float, seed: int | None) -> list[float]:
+    """Release times (s after the phase starts) of n requests at `rate` req/s: the k-th is the sum
+    of k gaps drawn from a seeded generator (the first request waits one gap, as vLLM's)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    if arrival == "constant":
+        gaps = np.full(n, 1.0 / rate)
+    elif arrival == "gamma" or burstiness != 1.0:
+        gaps = rng.gamma(shape=burstiness, scale=1.0 / (rate * burstiness), size=n)
+    else:
+        gaps = rng.exponential(1.0 / rate, n)
+    offsets: list[float] = np.cumsum(gaps).tolist()
+    return offsets
 
 
 def split(total: int, n: int, k: int) -> int:
@@ -139,7 +171,22 @@ async def run_phase(
             drain(SLICE_S)
             await asyncio.sleep(0)
 
-    body = _open_loop(job, send, stop) if job.rate > 0 else _closed_loop(job, send, stop)
+    items: list[Any] = list(job.indices)
+    sender: Callable[[Any], Coroutine[Any, Any, None]] = send
+    if job.conversations is not None:
+        from evalscope_perf.multi_turn import conversation_sender
+
+        async def request(body: bytes, rid: str) -> Exchange:
+            nonlocal in_flight
+            in_flight += 1
+            try:
+                return await client.request(body, rid)
+            finally:
+                in_flight -= 1
+
+        items = job.conversations.units(job.indices, job.first_prompt)
+        sender = conversation_sender(job.conversations, request, sink, api, job.id_prefix, job.warmup)
+    body = _open_loop(job, items, sender, stop) if job.rate > 0 else _closed_loop(job, items, sender, stop)
     task = asyncio.ensure_future(body)
     fin = asyncio.ensure_future(finalizer())
     stopper = asyncio.ensure_future(stop.wait())
@@ -160,9 +207,9 @@ async def run_phase(
 
 
 async def _closed_loop(
-    job: LoadJob, send: Callable[[int], Coroutine[Any, Any, None]], stop: asyncio.Event
+    job: LoadJob, items: list[Any], send: Callable[[Any], Coroutine[Any, Any, None]], stop: asyncio.Event
 ) -> None:
-    it = iter(job.indices)
+    it = iter(items)
 
     async def worker() -> None:
         for i in it:  # one shared iterator: each coroutine takes the next index when it is free
@@ -170,7 +217,7 @@ async def _closed_loop(
                 return
             await send(i)
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(job.parallel, len(job.indices)))]
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(job.parallel, len(items)))]
     try:
         await asyncio.gather(*workers)
     finally:
@@ -179,23 +226,20 @@ async def _closed_loop(
 
 
 async def _open_loop(
-    job: LoadJob, send: Callable[[int], Coroutine[Any, Any, None]], stop: asyncio.Event
+    job: LoadJob, items: list[Any], send: Callable[[Any], Coroutine[Any, Any, None]], stop: asyncio.Event
 ) -> None:
-    import numpy as np
-
-    gaps = np.random.default_rng(job.seed).exponential(1.0 / job.rate, len(job.indices))
-    arrivals = np.cumsum(gaps).tolist()
+    arrivals = arrival_offsets(len(items), job.rate, job.arrival, job.burstiness, job.seed)
     slots = asyncio.Semaphore(job.parallel)
     tasks: set[asyncio.Future[None]] = set()
 
-    async def one(i: int) -> None:
+    async def one(i: Any) -> None:
         async with slots:
             if not stop.is_set():
                 await send(i)
 
     t0 = time.perf_counter()
     try:
-        for i, due in zip(job.indices, arrivals, strict=True):
+        for i, due in zip(items, arrivals, strict=True):
             delay = t0 + due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)

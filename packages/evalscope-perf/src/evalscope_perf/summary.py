@@ -14,7 +14,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Distribution", "ErrorCount", "RunSummary", "SlaProbe", "SlaResult", "SweepSummary", "write_json"]
+__all__ = [
+    "Distribution",
+    "ErrorCount",
+    "GoodputResult",
+    "RepeatStat",
+    "RepeatSummary",
+    "RunSummary",
+    "SlaProbe",
+    "SlaResult",
+    "SweepSummary",
+    "TimeSlice",
+    "write_json",
+]
 
 SCHEMA_VERSION = 1
 
@@ -41,6 +53,29 @@ class ErrorCount(BaseModel):
     count: int
 
 
+class GoodputResult(BaseModel):
+    """One named SLO set of `--goodput-sets`: requests meeting all its SLOs, per second and as a share."""
+
+    slos_ms: dict[str, float]
+    goodput: float = Field(description="successful requests meeting every SLO of the set / duration")
+    share: float | None = Field(None, description="the share of successful requests meeting them")
+
+
+class TimeSlice(BaseModel):
+    """Requests that ENDED within [t0, t1) s after the measured phase started (warm-up: t < 0)."""
+
+    t0: float
+    t1: float
+    warmup: bool = Field(description="the slice lies (at least partly) in the warm-up")
+    completed: int
+    failed: int
+    request_throughput: float
+    output_throughput: float
+    ttft_ms_mean: float | None = None
+    ttft_ms_p50: float | None = None
+    e2el_ms_mean: float | None = None
+
+
 class RunSummary(BaseModel):
     schema_version: int = SCHEMA_VERSION
     name: str
@@ -53,7 +88,12 @@ class RunSummary(BaseModel):
     workers: int
     parallel: int
     number: int
-    rate: float = Field(description="requests/s of the Poisson arrivals; -1: closed loop")
+    rate: float = Field(description="requests/s of the arrivals; -1: closed loop")
+    arrival: str = Field("closed", description="closed | poisson | gamma | constant")
+    burstiness: float = 1.0
+    role: str = Field("", description="in a --sweep: synchronous | throughput | rate")
+    repeat: int = Field(0, description="repetition number with --repeats (from 1); 0: not repeated")
+    stopped_reason: str | None = Field(None, description="a stop rule ended the run early (why)")
     interrupted: bool = False
     abandoned: int = Field(0, description="requests in flight when the run was interrupted (not counted)")
     started_at: str
@@ -68,6 +108,7 @@ class RunSummary(BaseModel):
     total_token_throughput: float = Field(description="(input + output tokens) / duration (tok/s)")
     goodput: float | None = Field(None, description="requests meeting every --goodput SLO / duration")
     goodput_slos_ms: dict[str, float] = Field(default_factory=dict)
+    goodputs: dict[str, GoodputResult] = Field(default_factory=dict, description="--goodput-sets")
     total_input_tokens: int = 0
     total_output_tokens: int = 0
     token_source: dict[str, int] = Field(default_factory=dict, description="how output tokens were counted")
@@ -78,6 +119,13 @@ class RunSummary(BaseModel):
     e2el_ms: Distribution = Field(default_factory=Distribution)
     input_tokens: Distribution = Field(default_factory=Distribution)
     output_tokens: Distribution = Field(default_factory=Distribution)
+    prefix_cache_share: float | None = Field(
+        None, description="multi-turn: share of prompt tokens already sent earlier in the conversation"
+    )
+    cached_tokens_share: float | None = Field(
+        None, description="share of prompt tokens the server reported as cached (usage.prompt_tokens_details)"
+    )
+    time_slices: list[TimeSlice] = Field(default_factory=list, description="--time-slice")
     run_dir: str = ""
 
     @property
@@ -91,6 +139,32 @@ class SweepSummary(BaseModel):
     name: str
     runs: list[RunSummary]
     plots: list[str] = Field(default_factory=list)
+    profile: str = Field("points", description="points (--parallel/--rate lists) | sweep (--sweep N)")
+    saturation_rate: float | None = Field(
+        None, description="--sweep: the highest request throughput measured (the throughput run's)"
+    )
+    highest_sustained_rate: float | None = Field(
+        None, description="--sweep: the highest offered rate served at >= 90 % without a stop rule firing"
+    )
+    wall_s: float | None = Field(None, description="wall time of all runs, sleeps included")
+
+
+class RepeatStat(BaseModel):
+    """One metric over the repetitions of one load point: mean, spread, 95 % t-interval of the mean."""
+
+    values: list[float]
+    mean: float
+    std: float
+    ci95_low: float
+    ci95_high: float
+
+
+class RepeatSummary(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    label: str
+    repeats: int
+    metrics: dict[str, RepeatStat]
+    runs: list[str] = Field(default_factory=list, description="run folders")
 
 
 class SlaProbe(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from evalscope_perf.summary import Distribution, RunSummary, SlaResult
+from evalscope_perf.summary import Distribution, RepeatSummary, RunSummary, SlaResult
 
 __all__ = ["print_run", "print_sla", "print_sweep"]
 
@@ -140,3 +140,22 @@ def print_sla(result: SlaResult) -> None:
             else "not met even at the lower bound"
         )
         console.print(f"[bold]{cond}[/bold]: {verdict}")
+
+
+def print_repeats(summaries: list[RepeatSummary]) -> None:
+    """`--repeats K`: each load point's mean and 95 % interval across its repetitions."""
+    from rich.table import Table
+
+    table = Table(title="Across repetitions: mean [95 % interval]", title_justify="left")
+    names = ["request_throughput", "output_throughput", "ttft_ms_mean", "tpot_ms_mean", "e2el_ms_p99"]
+    table.add_column("Run")
+    table.add_column("K", justify="right")
+    for n in names:
+        table.add_column(n, justify="right")
+    for s in summaries:
+        cells = []
+        for n in names:
+            m = s.metrics.get(n)
+            cells.append("-" if m is None else f"{m.mean:.2f} [{m.ci95_low:.2f}, {m.ci95_high:.2f}]")
+        table.add_row(s.label, str(s.repeats), *cells)
+    _console().print(table)

@@ -59,6 +59,8 @@ class WorkerJob:
     seed: int | None
     prefix: str
     secrets: list[str]  # the parent's registered secrets: this interpreter starts with none
+    arrival: str = "poisson"
+    burstiness: float = 1.0
 
 
 def _spawn(k: int) -> tuple[Connection, subprocess.Popen[bytes]]:
@@ -151,8 +153,9 @@ async def _worker(conn: Connection, job: WorkerJob) -> None:
         if not stop.is_set() and job.indices:
             seed = None if job.seed is None else job.seed + job.k
             mjob = LoadJob(
-                job.bodies, job.indices, job.first_prompt, job.parallel, job.rate, seed, False, job.prefix
-            )
+                job.bodies, job.indices, job.first_prompt, job.parallel, job.rate, seed, False, job.prefix,
+                job.arrival, job.burstiness,
+            )  # fmt: skip
             abandoned = await run_phase(client, api, mjob, collect, stop)
     finally:
         pumper.cancel()
@@ -160,6 +163,38 @@ async def _worker(conn: Connection, job: WorkerJob) -> None:
         await client.aclose()
     flush()
     conn.send(("done", abandoned))
+
+
+def worker_jobs(prep: Prepared, point: RunPoint) -> list[WorkerJob]:
+    """The n shares of one run's load: share k sends requests k, k+n, ... with 1/n of the concurrency
+    and of the rate (also what `--runner ray` ships to its nodes, `load_share.py`)."""
+    from evalscope.secrets import known_secrets
+
+    cfg, n = prep.cfg, prep.cfg.workers
+    warm_total, prefix = cfg.warmup_count, uuid.uuid4().hex[:8]
+    client = cfg.client_args()
+    return [
+        WorkerJob(
+            k,
+            n,
+            cfg.api,
+            prep.api.params,
+            client,
+            prep.bodies,
+            warm=list(range(k, warm_total, n)),
+            indices=list(range(k, point.number, n)),
+            first_prompt=warm_total,
+            parallel=split(point.parallel, n, k),
+            warm_parallel=max(1, split(point.parallel, n, k)),
+            rate=point.rate / n if point.rate > 0 else -1,
+            seed=cfg.seed,
+            prefix=f"{prefix}{k}",
+            secrets=known_secrets(),
+            arrival=cfg.resolved_arrival,
+            burstiness=cfg.burstiness,
+        )
+        for k in range(n)
+    ]
 
 
 def run_with_workers(
@@ -170,27 +205,13 @@ def run_with_workers(
     view: LiveView,
     ctrl: Control,
 ) -> PhaseTiming:
-    cfg, n = prep.cfg, prep.cfg.workers
+    n = prep.cfg.workers
     if point.parallel < n:
         raise EvalScopeError(f"--workers {n} needs --parallel >= {n} (each worker needs one slot at least).")
-    from evalscope.secrets import known_secrets
-
-    warm_total, prefix = cfg.warmup_count, uuid.uuid4().hex[:8]
-    client = cfg.client_args()
     conns: dict[Connection, subprocess.Popen[bytes]] = {}
     try:
-        for k in range(n):
-            job = WorkerJob(
-                k, n, cfg.api, prep.api.params, client, prep.bodies,
-                warm=list(range(k, warm_total, n)),
-                indices=list(range(k, point.number, n)),
-                first_prompt=warm_total,
-                parallel=split(point.parallel, n, k),
-                warm_parallel=max(1, split(point.parallel, n, k)),
-                rate=point.rate / n if point.rate > 0 else -1,
-                seed=cfg.seed, prefix=f"{prefix}{k}", secrets=known_secrets(),
-            )  # fmt: skip
-            conn, proc = _spawn(k)
+        for job in worker_jobs(prep, point):
+            conn, proc = _spawn(job.k)
             conns[conn] = proc
             conn.send(job)
     except BaseException:
@@ -223,7 +244,8 @@ def _collect(
         previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         while alive:
-            if (ctrl.interrupted or errors) and not stop_sent:
+            guard_stop = ctrl.guard is not None and ctrl.guard.check() is not None
+            if (ctrl.interrupted or errors or guard_stop) and not stop_sent:
                 stop_sent = True
                 for c in alive:
                     _send(c, ("stop",))
@@ -246,6 +268,8 @@ def _collect(
                     if len(warm) == len(conns):  # everyone warmed up: release them together
                         timing.start = time.perf_counter() + 0.05
                         view.restart_clock()
+                        if ctrl.guard is not None:
+                            ctrl.guard.start = timing.start
                         for w in alive:
                             _send(w, ("go", timing.start))
                 elif msg[0] == "done":

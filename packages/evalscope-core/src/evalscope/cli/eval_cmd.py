@@ -101,6 +101,15 @@ def command(
     eval_config: str | None = typer.Option(
         None, "--eval-config", help="Backend config: a file path or JSON."
     ),
+    runner: str | None = typer.Option(
+        None, "--runner", help="Where the work runs: local (default) or ray (pip install evalscope-ray)."
+    ),
+    runner_args: str | None = typer.Option(
+        None, "--runner-args", help='The runner\'s settings as JSON or k=v: {"shard_size": 50}.'
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster: auto | host:6379 | ray://host:10001 (implies --runner ray)."
+    ),
     reporters: list[str] | None = typer.Option(
         None, "--reporters", help="Reporters to run (default: table)."
     ),
@@ -149,12 +158,16 @@ def command(
         "ignore_errors": ignore_errors,
         "debug": debug,
         "backend": backend,
+        "runner": runner or ("ray" if ray_address is not None else None),
+        "runner_args": parse_mapping(runner_args, "--runner-args"),
         "reporters": reporters or None,
         "judge": parse_mapping(judge, "--judge"),
         "judge_strategy": judge_strategy,
         "judge_model_args": parse_mapping(judge_model_args, "--judge-model-args"),
         "judge_worker_num": judge_worker_num,
     }
+    if ray_address is not None:
+        given["runner_args"] = {**(given["runner_args"] or {}), "address": ray_address}
     if eval_config is not None:
         given["eval_config"] = (
             parse_mapping(eval_config, "--eval-config")
@@ -164,7 +177,7 @@ def command(
     for key, value in given.items():
         if value is None:
             continue
-        if key in ("dataset_args", "generation_config", "model_args", "judge") and isinstance(
+        if key in ("dataset_args", "generation_config", "model_args", "judge", "runner_args") and isinstance(
             data.get(key), dict
         ):
             # flags refine the file's settings instead of replacing the whole mapping

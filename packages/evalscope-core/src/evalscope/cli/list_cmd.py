@@ -15,6 +15,7 @@ KINDS = {
     "metrics": "metric",
     "backends": "backend",
     "reporters": "reporter",
+    "runners": "runner",
     "commands": "command",
 }
 
@@ -24,7 +25,8 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def command(
     what: str = typer.Argument(
-        "benchmarks", help="benchmarks | models | scorers | metrics | backends | reporters | commands"
+        "benchmarks",
+        help="benchmarks | models | scorers | metrics | backends | reporters | runners | commands",
     ),
     plugin: str | None = typer.Option(None, "--plugin", help="Only what this plugin registers."),
     tag: str | None = typer.Option(None, "--tag", help="Only entries with this tag."),
@@ -33,7 +35,7 @@ def command(
         None, "--backend", help="List the datasets this backend offers (e.g. opencompass)."
     ),
 ) -> None:
-    """List benchmarks, models, scorers, metrics, backends, reporters or commands.
+    """List benchmarks, models, scorers, metrics, backends, reporters, runners or commands.
 
     `metrics` shows the scoring seam whole: the scorers (per sample) and the metrics (aggregates).
     """

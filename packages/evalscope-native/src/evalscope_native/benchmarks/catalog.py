@@ -16,6 +16,9 @@ from evalscope_native.benchmarks import (
 )
 from evalscope_native.benchmarks.mmlu import SUBJECTS as MMLU_SUBJECTS
 from evalscope_native.benchmarks.mmlu import TEST_COUNTS as MMLU_COUNTS
+from evalscope_native.families.function_calling import catalog as catalog_function_calling
+from evalscope_native.families.long_context import catalog as catalog_long_context
+from evalscope_native.families.multimodal import catalog as catalog_multimodal
 
 FAMILIES = (
     catalog_knowledge,
@@ -26,6 +29,9 @@ FAMILIES = (
     catalog_code,
     catalog_judged,
     catalog_collection,
+    catalog_multimodal,  # families/: added as a third party would (docs/benchmarks/multimodal.md)
+    catalog_long_context,  # (docs/benchmarks/long-context.md)
+    catalog_function_calling,  # families/ (docs/benchmarks/function-calling.md)
 )
 
 

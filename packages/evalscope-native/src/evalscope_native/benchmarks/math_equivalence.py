@@ -162,6 +162,10 @@ def _serve() -> None:
     """The child's loop: one JSON request per stdin line, one JSON answer per stdout line."""
     channel = sys.stdout
     sys.stdout = sys.stderr  # a stray print in a library must not corrupt the protocol
+    if hasattr(os, "nice"):
+        # Below the run's own process: where cores are short, sending requests and reading replies
+        # go first and scoring takes the time left over (it overlaps the requests either way).
+        os.nice(5)
     logging.disable(logging.WARNING)  # Math-Verify warns on every call that its own timers are off
     try:
         _compare_now("0", "0", False)  # import and warm up before saying ready

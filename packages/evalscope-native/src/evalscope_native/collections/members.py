@@ -61,6 +61,12 @@ def member_adapter(
             f"{spec.name} is multi-turn; a collection holds single-request samples only.",
             hint=f"evaluate {spec.name} on its own (--datasets {spec.name})",
         )
+    if type(adapter).request_tools is not Benchmark.request_tools:
+        raise ConfigError(
+            f"{spec.name} sends tools with its requests (function calling), which a collection's mixed "
+            "file does not carry yet.",
+            hint=f"evaluate {spec.name} on its own (--datasets {spec.name})",
+        )
     if spec.scoring_policy == "judge_only":
         raise ConfigError(
             f"{spec.name} is scored only by an LLM judge, which collection members cannot use yet.",

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import random
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from evalscope import registry
@@ -22,6 +24,7 @@ from evalscope.contracts import ChecksConnection, GenerateRequest, Model
 from evalscope.errors import ConfigError, EvalScopeError
 from evalscope.report import Report, SampleRecord, build_report
 from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
+from evalscope.sharding import RequestGate, Shard
 
 from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
@@ -43,6 +46,11 @@ async def _check_services(model: Model, panel: Any) -> None:
             await panel.check_connection()
         except EvalScopeError as exc:
             raise type(exc)(f"judge: {exc.message}", exc.hint) from None
+
+
+async def _gated(gate: RequestGate, call: Any) -> Any:
+    async with gate.slot():
+        return await call()
 
 
 class ServiceFailedError(EvalScopeError):
@@ -77,6 +85,33 @@ class NativeBackend:
 
     def run(self, prepared: Prepared, run: RunInfo) -> list[Report]:
         return asyncio.run(self._run_all(prepared, run))
+
+    # --- evalscope.sharding.ShardableBackend: a distributed runner's three steps (engine/shards.py) ---
+
+    def plan_shards(self, prepared: Prepared, shard_size: int) -> list[Shard]:
+        from evalscope_native.engine.shards import plan_shards
+
+        return plan_shards(prepared, shard_size)
+
+    async def run_shard(
+        self,
+        prepared: Prepared,
+        shard: Shard,
+        *,
+        known: dict[str, dict[str, Any]],
+        on_answer: Any,
+        gate: RequestGate | None = None,
+    ) -> list[dict[str, Any]]:
+        from evalscope_native.engine.shards import run_shard
+
+        return await run_shard(self, prepared, shard, known=known, on_answer=on_answer, gate=gate)
+
+    def merge_shards(
+        self, prepared: Prepared, run: RunInfo, records: dict[str, list[dict[str, Any]]]
+    ) -> list[Report]:
+        from evalscope_native.engine.shards import merge_shards
+
+        return merge_shards(self, prepared, run, records)
 
     async def _run_all(self, prepared: Prepared, run: RunInfo) -> list[Report]:
         reports = []
@@ -165,6 +200,14 @@ class NativeBackend:
         finally:
             cache.close()
             scorer.shutdown(wait=False)
+        return self._finish_benchmark(prepared, bench, run, records)
+
+    def _finish_benchmark(
+        self, prepared: Prepared, bench: BenchmarkPlan, run: RunInfo, records: dict[int, SampleRecord]
+    ) -> Report:
+        """reviews/ and the report from every sample's record (a local run's or the merged shards')."""
+        config = prepared.plan.config
+        name = bench.spec.name
         ordered = [records[it.index] for it in bench.items]
         extra = bench.adapter.report_extra()
         if prepared.plan.judge_panel is not None and any("judge" in r.metadata for r in ordered):
@@ -191,8 +234,11 @@ class NativeBackend:
             seed=config.seed or 0,
         )
         report = bench.adapter.finalize_report(report, ordered)  # e.g. data_collection's levels
-        for filename, text in bench.adapter.report_files(report, ordered).items():  # e.g. leaderboard.txt
-            atomic_write_text(run.report_path(name).parent / filename, text)
+        for filename, content in bench.adapter.report_files(report, ordered).items():  # e.g. leaderboard.txt
+            if isinstance(content, bytes):  # e.g. needle_haystack's heat map PNG
+                _write_bytes(run.report_path(name).parent / filename, content)
+            else:
+                atomic_write_text(run.report_path(name).parent / filename, content)
         log.info(
             "%s: %s = %.4f over %d samples, %d failed",
             name,
@@ -242,11 +288,13 @@ class NativeBackend:
         done: Any,
         breaker: CircuitBreaker | None = None,
         adapter: Any = None,
+        gate: RequestGate | None = None,
     ) -> None:
         """Send `todo` with `eval_batch_size` workers; `done(item, outcome)` for each, on the loop.
 
         Once `breaker` trips, workers stop taking items: without --ignore-errors the rest stay unsent
         (the caller raises); with it, each is reported at once as failed with the breaker's reason.
+        `gate` (a distributed runner's cluster-wide limiter) is entered around every attempt.
         """
         if not todo:
             return
@@ -273,6 +321,10 @@ class NativeBackend:
                     item = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
+                if item.error is not None:  # the benchmark refused this sample's input: nothing to send
+                    log.warning("%s: not sent: %s", item.sample.id, item.error)
+                    loop.call_soon(done, item, Outcome(None, 0, item.error))
+                    continue
                 shared = inflight.get(item.key)
                 if shared is not None:  # an identical request is already on its way
                     loop.call_soon(done, item, await shared)
@@ -281,7 +333,9 @@ class NativeBackend:
                 inflight[item.key] = fut
 
                 def send(request: GenerateRequest, label: str = item.sample.id) -> Any:
-                    call = functools.partial(model.generate, request)
+                    call: Any = functools.partial(model.generate, request)
+                    if gate is not None:
+                        call = functools.partial(_gated, gate, call)
                     return call_with_retry(call, config.retry, timeout, rng, label=label, breaker=breaker)
 
                 if adapter is not None and adapter.multi_turn:
@@ -305,3 +359,11 @@ class NativeBackend:
         n = min(config.eval_batch_size, len(todo))
         await asyncio.gather(*(worker() for _ in range(n)))
         await asyncio.sleep(0)  # let the last scheduled `done` callbacks run
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """A report file that is not text (a PNG), written whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 __all__ = ["CircuitBreaker"]
 
-_NEVER_TRIPS = frozenset({"http_429"})
+# `bad_input` is a sample's own fault (an image file that does not exist), not the service's
+_NEVER_TRIPS = frozenset({"http_429", "bad_input"})
 
 
 @dataclass

@@ -30,6 +30,11 @@ def cache_key(identity: dict[str, Any], request: GenerateRequest) -> str:
         "messages": [m.model_dump() for m in request.messages],
         "generation": request.config.model_dump(exclude_none=True),
     }
+    # Only a function-calling request carries tools: every other request keeps the key it always had.
+    if request.tools is not None:
+        payload["tools"] = request.tools
+    if request.tool_choice is not None:
+        payload["tool_choice"] = request.tool_choice
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

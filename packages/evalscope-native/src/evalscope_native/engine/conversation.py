@@ -62,7 +62,10 @@ async def converse(
         if follow is None:
             break
         request = GenerateRequest(
-            messages=follow, config=adapter.turn_generation(item.sample, request.config)
+            messages=follow,
+            config=adapter.turn_generation(item.sample, request.config),
+            tools=request.tools,  # a function-calling conversation keeps its tools on every turn
+            tool_choice=request.tool_choice,
         )
     last = outputs[-1]
     return Outcome(

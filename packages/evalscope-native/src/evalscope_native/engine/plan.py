@@ -14,7 +14,7 @@ from typing import Any
 
 from evalscope import registry
 from evalscope.aggregation import passk_names
-from evalscope.benchmark import Benchmark
+from evalscope.benchmark import Benchmark, SampleInputError
 from evalscope.config import TaskConfig
 from evalscope.contracts import GenerateRequest, Sample
 from evalscope.datasets import DataSource, LoadedSplit, resolve_loader
@@ -33,6 +33,8 @@ class Item:
     sample: Sample
     request: GenerateRequest
     key: str = ""
+    #: why this sample cannot be sent (`SampleInputError`): it is recorded as failed, never requested
+    error: str | None = None
 
 
 @dataclass
@@ -214,7 +216,9 @@ def _samples(adapter: Benchmark, split: LoadedSplit, subset: str, stop: int | No
 
 def _subset_items(config: TaskConfig, adapter: Benchmark, subset: str, start: int) -> list[Item]:
     source = _source(config, adapter, subset, adapter.eval_split)
-    split = resolve_loader(source).load(source)
+    split = adapter.generated_split(subset)  # needle_haystack builds its records from a corpus
+    if split is None:
+        split = resolve_loader(source).load(source)
     whole = config.limit is not None and config.limit >= 1
     samples = _samples(adapter, split, subset, stop=int(config.limit) if whole and config.limit else None)
     if config.limit is not None and not whole:
@@ -224,7 +228,13 @@ def _subset_items(config: TaskConfig, adapter: Benchmark, subset: str, start: in
     for offset, sample in enumerate(samples):
         messages = adapter.build_messages(sample, fewshot)
         generation = adapter.generation(sample, config.generation_config)
-        items.append(Item(start + offset, sample, GenerateRequest(messages=messages, config=generation)))
+        error = None
+        try:
+            tools, tool_choice = adapter.request_tools(sample)
+        except SampleInputError as exc:
+            tools, tool_choice, error = None, None, str(exc)
+        request = GenerateRequest(messages=messages, config=generation, tools=tools, tool_choice=tool_choice)
+        items.append(Item(start + offset, sample, request, error=error))
     return items
 
 

@@ -76,13 +76,16 @@ def score_sync(bench: BenchmarkPlan, item: Item, outcome: Outcome) -> Pending:
     if output.turns:  # a multi-turn sample: its scorer (MT-Bench's judge) grades every turn's answer
         sample = sample.model_copy(update={"metadata": {**sample.metadata, "answers": list(output.turns)}})
         rec.metadata = sample.metadata
-    extracted = [bench.adapter.extract_answer(a, sample) for a in answers]
+    per_sample = [sample] * len(answers)
+    if output.tool_calls or item.request.tools is not None:  # function calling: each completion's own calls
+        per_sample = [_with_tool_calls(sample, output, i) for i in range(len(answers))]
+        sample = per_sample[0]
+        rec.metadata = sample.metadata
+    extracted = [bench.adapter.extract_answer(a, s) for a, s in zip(answers, per_sample, strict=True)]
     rec.extracted = extracted[0]
     pending = Pending(rec, sample, answers, extracted)
-    for answer, got in zip(answers, extracted, strict=True):
-        pending.scores.append(
-            [_checked(b.scorer(sample, answer, got)) for b in bench.scorers if not b.is_async]
-        )
+    for answer, got, one in zip(answers, extracted, per_sample, strict=True):
+        pending.scores.append([_checked(b.scorer(one, answer, got)) for b in bench.scorers if not b.is_async])
     if not any(b.is_async for b in bench.scorers):
         _finish(bench, pending)
     return pending
@@ -104,6 +107,16 @@ async def score_async(bench: BenchmarkPlan, pending: Pending) -> SampleRecord:
         pending.scores[i] += [_checked(s) for s in results[i * per : (i + 1) * per]]
     _finish(bench, pending)
     return pending.rec
+
+
+def _with_tool_calls(sample: Sample, output: ModelOutput, i: int) -> Sample:
+    """The sample as completion `i`'s scorer sees it: its tool calls and finish reason in the metadata
+    (`tool_calls`, `finish_reason`), where function-calling scorers read them."""
+    calls = output.tool_calls[i] if i < len(output.tool_calls) else []
+    finish = output.finish_reasons[i] if i < len(output.finish_reasons) else None
+    return sample.model_copy(
+        update={"metadata": {**sample.metadata, "tool_calls": calls, "finish_reason": finish}}
+    )
 
 
 def _checked(score: Any) -> Score:

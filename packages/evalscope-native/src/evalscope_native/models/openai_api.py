@@ -34,6 +34,7 @@ from evalscope.config import GenerationConfig, TaskConfig
 from evalscope.contracts import (
     ChatMessage,
     GenerateRequest,
+    ModelError,
     ModelOutput,
     RetryableModelError,
     Usage,
@@ -48,6 +49,7 @@ from evalscope_native.models.service_errors import (
     http_status_error,
     transport_failure,
 )
+from evalscope_native.models.wire_messages import has_images, wire_messages
 
 _DIRECT = ("max_tokens", "temperature", "top_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty")
 _EXTRA = ("top_k", "repetition_penalty")
@@ -139,6 +141,18 @@ class OpenAIModel:
 
     async def _generate(self, wire: _Wire, request: GenerateRequest) -> ModelOutput:
         if self.api == "completions":
+            if has_images(request.messages):
+                raise ModelError(
+                    "this request has images, which the completions API cannot carry: use the chat API "
+                    """(--model-args '{"api": "chat"}')""",
+                    kind="bad_input",
+                )
+            if request.tools is not None:
+                raise ModelError(
+                    "a function-calling request (tools) needs the chat API: drop model_args.api "
+                    "'completions', or use the benchmark's prompt mode",
+                    kind="bad_input",
+                )
             body: dict[str, Any] = {"model": self.model, "prompt": _plain_prompt(request.messages)}
             data = await wire.post("/completions", _payload(body, self._params_of(request.config)))
             choices = _choices(data, self._endpoint("/completions"))
@@ -148,8 +162,12 @@ class OpenAIModel:
                 usage=_usage_dict(data.get("usage")),
                 model=data.get("model"),
             )
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        messages = wire_messages(request.messages)  # images (a multimodal message's parts) as data URLs
         body = {"model": self.model, "messages": messages}
+        if request.tools is not None:
+            body["tools"] = request.tools
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
         if self.stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
@@ -165,6 +183,7 @@ class OpenAIModel:
             finish_reasons=[c.get("finish_reason") for c in choices],
             usage=_usage_dict(data.get("usage")),
             model=data.get("model"),
+            tool_calls=_tool_calls(choices),
         )
 
     async def check_connection(self) -> None:
@@ -356,10 +375,12 @@ def _from_chunks(chunks: list[dict[str, Any]], url: str) -> ModelOutput:
             finish_reasons=[c.get("finish_reason") for c in choices],
             usage=_usage_dict(data.get("usage")),
             model=data.get("model"),
+            tool_calls=_tool_calls(choices),
         )
     texts: dict[int, list[str]] = {}
     thoughts: dict[int, list[str]] = {}
     finish: dict[int, str | None] = {}
+    calls: dict[int, dict[int, dict[str, Any]]] = {}  # choice → tool call index → the call so far
     usage = None
     model = None
     for chunk in chunks:
@@ -374,6 +395,8 @@ def _from_chunks(chunks: list[dict[str, Any]], url: str) -> ModelOutput:
                 texts[index].append(delta["content"])
             if delta.get("reasoning_content"):
                 thoughts.setdefault(index, []).append(delta["reasoning_content"])
+            for part in delta.get("tool_calls") or []:
+                _add_tool_delta(calls.setdefault(index, {}), part)
             if c.get("finish_reason"):
                 finish[index] = c["finish_reason"]
     if not finish:
@@ -387,6 +410,7 @@ def _from_chunks(chunks: list[dict[str, Any]], url: str) -> ModelOutput:
         finish_reasons=[finish.get(i) for i in idx],
         usage=usage,
         model=model,
+        tool_calls=[[c for _, c in sorted(calls.get(i, {}).items())] for i in idx] if calls else [],
     )
 
 
@@ -399,7 +423,16 @@ def _merge_stream(chunks: list[dict[str, Any]], url: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": i,
-                "message": {"role": "assistant", "content": text, "reasoning_content": out.reasoning[i]},
+                "message": {
+                    "role": "assistant",
+                    "content": text,
+                    "reasoning_content": out.reasoning[i],
+                    **(
+                        {"tool_calls": out.tool_calls[i]}
+                        if i < len(out.tool_calls) and out.tool_calls[i]
+                        else {}
+                    ),
+                },
                 "text": text,
                 "finish_reason": out.finish_reasons[i],
             }
@@ -450,6 +483,30 @@ def _require_content(choices: list[dict[str, Any]], url: str) -> None:
                 f"{url} answered with message.content null (finish_reason {c.get('finish_reason')!r})",
                 kind="no_content",
             )
+
+
+def _tool_calls(choices: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Each choice's `message.tool_calls` (OpenAI shape); [] when no choice called a tool."""
+    calls = [list((c.get("message") or {}).get("tool_calls") or []) for c in choices]
+    return calls if any(calls) else []
+
+
+def _add_tool_delta(calls: dict[int, dict[str, Any]], part: dict[str, Any]) -> None:
+    """Fold one streamed `delta.tool_calls` entry into the call it continues (by `index`): the id,
+    type and name come once, the arguments in pieces."""
+    call = calls.setdefault(
+        int(part.get("index") or 0),
+        {"id": None, "type": "function", "function": {"name": "", "arguments": ""}},
+    )
+    if part.get("id"):
+        call["id"] = part["id"]
+    if part.get("type"):
+        call["type"] = part["type"]
+    function = part.get("function") or {}
+    if function.get("name"):
+        call["function"]["name"] += function["name"]
+    if function.get("arguments"):
+        call["function"]["arguments"] += function["arguments"]
 
 
 def _usage_dict(u: Any) -> Usage | None:

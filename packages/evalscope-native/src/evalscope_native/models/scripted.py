@@ -27,8 +27,9 @@ DEMO_TABLE = Path(__file__).with_name("scripted_demo.json")
 
 class ScriptedModel:
     def __init__(self, config: TaskConfig) -> None:
+        from evalscope.testing import ScriptedServer
+
         from evalscope_native.models.openai_api import OpenAIModel
-        from evalscope_native.testing.openai_server import ScriptedServer
 
         if config.api_url:
             raise ConfigError(

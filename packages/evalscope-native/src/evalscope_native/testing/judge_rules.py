@@ -1,7 +1,8 @@
 """A scripted judge: answers judge prompts by rule from what it reads in them (a fake model, for tests).
 
-The scripted server (`testing/openai_server.py`) answers with these rules when its config has a
-`judge` section. The judge recognises EvalScope 1.14.1's judge prompts and decides honestly from
+The core's scripted server (`evalscope.testing`) answers chat requests with these rules when its
+config names `judge_responder` as its chat responder: `ScriptedServer(judge_config({"seed": 1}))`.
+The judge recognises EvalScope 1.14.1's judge prompts and decides honestly from
 markers the test planted in the answers, then misbehaves on purpose where the config says so:
 
 * **quality**: an answer's quality is the number after `QUALITY:` in it (5 when absent; the
@@ -29,10 +30,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["judge_reply", "quality", "unit"]
+__all__ = ["judge_config", "judge_reply", "judge_responder", "quality", "unit"]
 
 _QUALITY = re.compile(r"QUALITY:(\d+)")
 
@@ -46,6 +47,24 @@ def unit(*parts: str) -> float:
 def quality(answer: str) -> int:
     found = _QUALITY.findall(answer)
     return int(found[-1]) if found else 5
+
+
+def judge_responder(**rules: Any) -> Callable[[list[dict[str, Any]], dict[str, Any]], str]:
+    """The chat responder the scripted server imports (its config's `responders.chat.factory`)."""
+    return lambda messages, body: judge_reply(messages, rules)
+
+
+def judge_config(rules: Mapping[str, Any] | None = None, **config: Any) -> dict[str, Any]:
+    """A scripted server config that judges by these rules: `ScriptedServer(judge_config({"seed": 1}))`.
+
+    `config` adds other server settings (`model`, default "judge"; `api_key`, `delay_s`, ...).
+    """
+    factory = f"{__name__}:judge_responder"
+    return {
+        "model": "judge",
+        **config,
+        "responders": {"chat": {"factory": factory, "args": dict(rules or {})}},
+    }
 
 
 def judge_reply(messages: Sequence[Mapping[str, Any]], rules: Mapping[str, Any]) -> str:

@@ -31,6 +31,9 @@ class DatasetContext:
     tokenizer: Any = None
     seed: int | None = None
     data_source: str = "modelscope"  # where a missing --dataset-path is downloaded from
+    image_width: int = 224  # random_vl
+    image_height: int = 224
+    image_num: int = 1
 
 
 def require_path(ctx: DatasetContext, what: str) -> Path:

@@ -64,7 +64,7 @@ def _contains(haystack: str, needle: str) -> bool:
 def make_responder(
     questions: dict[str, str] | None = None,
 ) -> Callable[[list[dict[str, Any]], dict[str, Any]], str]:
-    """A chat responder for `OpenAIStub(chat=…)` implementing the rules above."""
+    """A chat responder for `evalscope.testing.InProcessServer(chat=…)` implementing the rules above."""
     questions = questions or {}
 
     def respond(messages: list[dict[str, Any]], body: dict[str, Any]) -> str:

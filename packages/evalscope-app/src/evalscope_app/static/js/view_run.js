@@ -112,6 +112,13 @@
       if (href) actions.appendChild(h("a", { href, class: "file-link", target: "_blank", rel: "noopener" }, f.split("/").pop()));
     }
     main.appendChild(actions);
+    // Figures a benchmark drew next to its report (needle_haystack's heat maps), shown inline.
+    const figures = (run.files || []).filter((f) => /\.png$/i.test(f) && ES.data.fileHref(f));
+    if (figures.length) {
+      main.appendChild(h("section", { class: "run-figures" }, figures.map((f) => h("figure", null,
+        h("img", { src: ES.data.fileHref(f), alt: f.split("/").pop(), loading: "lazy" }),
+        h("figcaption", null, f.split("/").pop())))));
+    }
     if (S.problems.length) {
       main.appendChild(h("details", { class: "warn-box", open: true }, h("summary", null, t("problems.title", S.problems.length)),
         h("ul", null, S.problems.map((p) => h("li", null, h("code", null, p.file), " — ", p.error)))));

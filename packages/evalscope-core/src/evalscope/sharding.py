@@ -1,0 +1,114 @@
+"""Shards: the contract between a backend that can split a run and a runner that spreads the pieces.
+
+A backend whose `capabilities.distributed` is true implements `ShardableBackend`; a distributed
+runner (`--runner ray`) then drives it in three steps, never importing the backend's package:
+
+1. `plan_shards(prepared, size)` on the driver: the run's samples cut into `Shard`s, each named by
+   a content hash (`shard_key`: model, benchmark and its version, subset, sample ids, generation
+   config, the rendered requests), so a rerun of the same command finds the same shards.
+2. `await run_shard(prepared, shard, known=..., on_answer=..., gate=...)` anywhere (another process
+   or node, which prepared the same config; one event loop serves all its shards): requests the shard's samples that `known` does not answer,
+   reports each fresh answer through `on_answer` as it arrives (an opaque JSON entry with a `key`),
+   scores every sample, returns the scored records (JSON dicts). `gate` is entered around every
+   request to the model service, retries included: a runner caps concurrency and request rate there.
+3. `merge_shards(prepared, run, records)` on the driver: one report per benchmark from every
+   shard's records, written exactly as a local run writes them.
+
+The driver is the only writer of the run folder: it appends the answer entries to the run's
+prediction store (`RunInfo.predictions_path(shard.benchmark)`, a `JsonlStore`) and writes each
+finished shard's records at once, so a resumed run skips finished shards and re-asks nothing
+answered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from evalscope.config import TaskConfig
+    from evalscope.report import Report
+    from evalscope.run_context import RunInfo
+
+__all__ = ["AnswerSink", "RequestGate", "Shard", "ShardableBackend", "shard_key"]
+
+AnswerSink = Callable[[dict[str, Any]], None]
+
+
+class Shard(BaseModel):
+    """A piece of a run: some samples of one subset of one benchmark."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(description="Content hash (`shard_key`): the same work has the same key.")
+    benchmark: str = Field(description="The benchmark's dataset name (its prediction store's name).")
+    subset: str
+    sample_ids: tuple[str, ...]
+    indices: tuple[int, ...] = Field(description="The samples' positions in the backend's plan.")
+    answer_keys: tuple[str, ...] = Field(
+        description="The prediction-store keys of the shard's requests: the answers a resume reuses."
+    )
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def shard_key(
+    *,
+    model: dict[str, Any],
+    benchmark: str,
+    version: str,
+    subset: str,
+    sample_ids: Sequence[str],
+    generation: dict[str, Any],
+    requests: Sequence[str] = (),
+) -> str:
+    """The content hash naming a shard; `requests` are the requests' own content hashes (prompts)."""
+    payload = {
+        "model": model,
+        "benchmark": benchmark,
+        "version": version,
+        "subset": subset,
+        "samples": list(sample_ids),
+        "generation": generation,
+        "requests": list(requests),
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class RequestGate(Protocol):
+    """Entered around every request to a model service (each attempt of a retry too)."""
+
+    def slot(self) -> AbstractAsyncContextManager[None]: ...
+
+
+@runtime_checkable
+class ShardableBackend(Protocol):
+    """A backend a distributed runner can split (see the module docstring for the call order).
+
+    `prepare` is `evalscope.run.Backend.prepare`: each worker prepares the run's config itself.
+    """
+
+    def prepare(self, config: TaskConfig) -> Any: ...
+
+    def plan_shards(self, prepared: Any, shard_size: int) -> list[Shard]: ...
+
+    async def run_shard(
+        self,
+        prepared: Any,
+        shard: Shard,
+        *,
+        known: dict[str, dict[str, Any]],
+        on_answer: AnswerSink,
+        gate: RequestGate | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    def merge_shards(
+        self, prepared: Any, run: RunInfo, records: dict[str, list[dict[str, Any]]]
+    ) -> list[Report]: ...

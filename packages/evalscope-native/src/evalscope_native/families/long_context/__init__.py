@@ -1,0 +1,1 @@
+"""Long-context benchmarks: needle_haystack (docs/benchmarks/long-context.md)."""

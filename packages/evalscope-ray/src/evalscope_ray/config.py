@@ -1,0 +1,47 @@
+"""`--runner-args` of the ray runner (`--ray-address` is its `address`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["RayRunnerArgs"]
+
+
+class RayRunnerArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str | None = Field(
+        default=None,
+        description="auto (a cluster already running here), host:6379 (its GCS), ray://host:10001 (Ray "
+        "Client); unset: RAY_ADDRESS, else a new local Ray instance on this machine.",
+    )
+    connect_timeout_s: float = Field(
+        default=10.0, gt=0, description="Give up reaching the cluster after this."
+    )
+    shard_size: int = Field(default=50, ge=1, description="Samples per shard (the unit of resume and retry).")
+    actors: int | None = Field(
+        default=None, ge=1, description="Worker actors (default: as many bundles as the cluster holds)."
+    )
+    cpus_per_actor: float = Field(default=1.0, gt=0, description="CPUs in each actor's bundle.")
+    gpus_per_actor: int = Field(
+        default=0,
+        ge=0,
+        description="GPUs in each actor's bundle (local checkpoints: a tensor-parallel group).",
+    )
+    placement: Literal["SPREAD", "PACK", "STRICT_SPREAD", "STRICT_PACK"] = Field(
+        default="SPREAD", description="Placement-group strategy for the actors' bundles."
+    )
+    max_concurrency: int | None = Field(
+        default=None, ge=1, description="Cluster-wide cap on requests in flight to the model endpoint."
+    )
+    requests_per_second: float | None = Field(
+        default=None, gt=0, description="Cluster-wide cap on requests started per second to the endpoint."
+    )
+    max_shard_attempts: int = Field(
+        default=3, ge=1, description="Times a shard is started before the run fails (a node lost mid-shard)."
+    )
+    placement_timeout_s: float = Field(
+        default=60.0, gt=0, description="How long to wait for the cluster to hold every actor's bundle."
+    )
