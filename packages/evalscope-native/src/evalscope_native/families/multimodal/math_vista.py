@@ -14,8 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from evalscope.benchmark import Benchmark
-from evalscope.contracts import ChatMessage, Sample
+from evalscope.contracts import Sample
 
 from evalscope_native.benchmarks.math_equivalence import extract, scoring_processes, warm_up
 from evalscope_native.benchmarks.multiple_choice import (
@@ -25,7 +24,7 @@ from evalscope_native.benchmarks.multiple_choice import (
     letters,
     parse_single_answer,
 )
-from evalscope_native.families.multimodal.media import bytes_data_url, data_root, image_ref, to_message
+from evalscope_native.families.multimodal.media import ImageQuestion, bytes_data_url, data_root, image_ref
 
 log = logging.getLogger("evalscope.native")
 
@@ -36,7 +35,7 @@ MULTI_CHOICE = "multi_choice"
 FREE_FORM = "free_form"
 
 
-class MathVista(Benchmark):
+class MathVista(ImageQuestion):
     prompt_template = OPEN_PROMPT
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -85,12 +84,6 @@ class MathVista(Benchmark):
             subset=subset,
             metadata=metadata,
         )
-
-    def build_messages(self, sample: Sample, fewshot_samples: list[Sample]) -> list[ChatMessage]:
-        messages = [to_message("user", sample.metadata["content"])]
-        if self.args.system_prompt:
-            messages.insert(0, ChatMessage(role="system", content=self.args.system_prompt))
-        return messages
 
     def extract_answer(self, prediction: str, sample: Sample) -> str:
         if sample.metadata["question_type"] == MULTI_CHOICE:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evalscope.benchmark import Benchmark
-from evalscope.contracts import ChatMessage, ImagePart, TextPart
+from evalscope.contracts import ChatMessage, ImagePart, Sample, TextPart
 
 PLACEHOLDER = re.compile(r"<(image|video|audio)[_ ](\d+)>")
 MAX_IMAGES = 7
@@ -107,3 +107,14 @@ def to_message(role: str, content: str | list[dict[str, str]]) -> ChatMessage:
         TextPart(text=p["text"]) if p["type"] == "text" else ImagePart(image=p["image"]) for p in content
     ]
     return ChatMessage.multimodal(role, parts)  # type: ignore[arg-type]
+
+
+class ImageQuestion(Benchmark):
+    """A benchmark that asks one user turn: the text and image parts kept in `metadata["content"]`,
+    after the optional `system_prompt` (MMMU, MathVista)."""
+
+    def build_messages(self, sample: Sample, fewshot_samples: list[Sample]) -> list[ChatMessage]:
+        messages = [to_message("user", sample.metadata["content"])]
+        if self.args.system_prompt:
+            messages.insert(0, ChatMessage(role="system", content=self.args.system_prompt))
+        return messages

@@ -15,8 +15,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from evalscope.benchmark import Benchmark
-from evalscope.contracts import ChatMessage, Sample
+from evalscope.contracts import Sample
 
 from evalscope_native.benchmarks.multiple_choice import (
     SINGLE_ANSWER_COT,
@@ -25,7 +24,12 @@ from evalscope_native.benchmarks.multiple_choice import (
     parse_single_answer,
 )
 from evalscope_native.benchmarks.trivia_qa import answer_line
-from evalscope_native.families.multimodal.media import data_root, record_images, text_with_images, to_message
+from evalscope_native.families.multimodal.media import (
+    ImageQuestion,
+    data_root,
+    record_images,
+    text_with_images,
+)
 from evalscope_native.families.multimodal.subjects import MMMU_SUBJECTS
 
 SUBJECTS = MMMU_SUBJECTS
@@ -43,7 +47,7 @@ MULTIPLE_CHOICE = "multiple-choice"
 OPEN = "open"
 
 
-class MMMU(Benchmark):
+class MMMU(ImageQuestion):
     prompt_template = OPEN_PROMPT
 
     def record_to_sample(self, record: dict[str, Any], subset: str, index: int) -> Sample:
@@ -73,12 +77,6 @@ class MMMU(Benchmark):
             subset=subset,
             metadata=metadata,
         )
-
-    def build_messages(self, sample: Sample, fewshot_samples: list[Sample]) -> list[ChatMessage]:
-        messages = [to_message("user", sample.metadata["content"])]
-        if self.args.system_prompt:
-            messages.insert(0, ChatMessage(role="system", content=self.args.system_prompt))
-        return messages
 
     def extract_answer(self, prediction: str, sample: Sample) -> str:
         if sample.metadata["question_type"] == MULTIPLE_CHOICE:
