@@ -15,7 +15,8 @@ written to a temporary PYTHONPYCACHEPREFIX):
 The same three commands of the public EvalScope (`--baseline-venv`, default /tmp/evalscope-baseline;
 skipped with the reason when missing) run offline in the same call, with its typed `--judge` object.
 It has no cross-run verdict cache, so its plain rerun asks the judge again. Each run's report must
-show N samples, no errors and the expected share of correct answers. Goals: cold <= 30 s, warm <= 5 s.
+show N samples, no errors and the expected share of correct answers. Goals: cold <= 30 s, the
+warm-cache rerun (3.) <= 5 s; the plain rerun (2.) asks the model everything again and has none.
 
     .venv/bin/python benchmarks/bench_judge.py --samples 500          # a quick check
     .venv/bin/python benchmarks/bench_judge.py --json /tmp/judge.json  # 10,000 samples, ~minutes
@@ -199,13 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     mark = "*" if scale != 1 else ""
     for label in RUNS:
         o, t = ours[label], theirs.get(label)
-        goal = COLD_GOAL_S if label == "cold" else WARM_GOAL_S
-        if o.seconds > goal:
+        # The goals are the issue's: the cold run, and the warm-cache rerun (`--use-cache`: every cache
+        # warm). The plain rerun asks the model all N questions again, so it has no goal of its own.
+        goal = {RUNS[0]: COLD_GOAL_S, RUNS[2]: WARM_GOAL_S}.get(label)
+        if goal is not None and o.seconds > goal:
             missed.append(label)
         t_s = t.seconds * scale if t else None
+        met = "-" if goal is None else "NO" if o.seconds > goal else "yes"
         rows.append([label, f"{o.seconds:.2f} s", f"{o.rate:.0f}", f"{o.judge_requests}",
                      f"{t_s:.2f} s{mark}" if t_s else "-", f"{t.rate:.0f}" if t else "-", f"{t.judge_requests}" if t else "-",
-                     f"{o.seconds / t_s:.2f} x" if t_s else "-", f"<= {goal:.0f} s", "NO" if o.seconds > goal else "yes"])  # fmt: skip
+                     f"{o.seconds / t_s:.2f} x" if t_s else "-", "-" if goal is None else f"<= {goal:.0f} s", met])  # fmt: skip
     print(
         f"\nJudged SimpleQA, whole `evalscope eval` command, {n} samples, --eval-batch-size {args.eval_batch_size}"
     )

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Build the virtual environments of the external evaluation engines driven by the `opencompass` and
-# `vlmeval` backends (docs/backends/opencompass.md, docs/backends/vlmeval.md).
+# `vlmeval` backends (docs/backends/opencompass.md, docs/backends/vlmeval.md), and the `bfcl` one where
+# BFCL v3's multi-turn subsets run their executable environments (docs/benchmarks/function-calling.md).
 #
 # Why separate environments: OpenCompass pins numpy<2, httpx==0.27.2, scikit-learn==1.5.0, datasets<4, ...
 # and VLMEvalKit (PyPI `ms-vlmeval`) pulls its own stack; both clash with the workspace's .venv. Each engine
 # lives in <engines dir>/<engine>/ and the plugin runs its interpreter as a subprocess.
 #
-#   scripts/install_engines.sh                 # both engines
-#   scripts/install_engines.sh opencompass     # one of them (opencompass | vlmeval)
+#   scripts/install_engines.sh                 # every engine
+#   scripts/install_engines.sh opencompass     # one of them (opencompass | vlmeval | bfcl)
 #
 # Settings (environment):
 #   EVALSCOPE_ENGINES_DIR   where the environments go            (default: <repo>/.engines)
@@ -27,15 +28,16 @@ wheels=${EVALSCOPE_TORCH_WHEELS:-/opt/wheels}
 if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 fi
-if [ ! -d "$wheels" ]; then
-    echo "install_engines: the torch wheel folder $wheels does not exist;" >&2
-    echo "install_engines: set EVALSCOPE_TORCH_WHEELS to a folder holding torch-2.13.0+cpu (see docs/backends/opencompass.md)" >&2
-    exit 2
-fi
+need_wheels() {
+    if [ ! -d "$wheels" ]; then
+        echo "install_engines: the torch wheel folder $wheels does not exist;" >&2
+        echo "install_engines: set EVALSCOPE_TORCH_WHEELS to a folder holding torch-2.13.0+cpu (see docs/backends/opencompass.md)" >&2
+        exit 2
+    fi
+}
 
 install_one() {
-    local engine=$1 package=$2 probe=$3
-    local req="$repo/packages/$package/engine-requirements.txt"
+    local engine=$1 package=$2 probe=$3 req=${4:-"$repo/packages/$2/engine-requirements.txt"}
     local venv="$engines_dir/$engine"
     local start=$SECONDS
     if [ ! -x "$venv/bin/python" ]; then
@@ -49,20 +51,29 @@ install_one() {
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(opencompass vlmeval)
+    targets=(opencompass vlmeval bfcl)
 fi
 for target in "${targets[@]}"; do
     case "$target" in
         opencompass)
+            need_wheels
             install_one opencompass evalscope-opencompass \
                 "import importlib.metadata as m; import opencompass, mmengine; print('opencompass', m.version('opencompass'))"
             ;;
         vlmeval)
+            need_wheels
             install_one vlmeval evalscope-vlmeval \
                 "import importlib.metadata as m; import importlib.util as u; assert u.find_spec('vlmeval'); print('ms-vlmeval', m.version('ms-vlmeval'))"
             ;;
+        bfcl)
+            # bfcl-eval without its dependencies (its list pins numpy, faiss, vllm extras, ...): the multi-turn
+            # environments and checker need only mpmath. ~1 s with a warm uv cache.
+            install_one bfcl evalscope-native \
+                "import importlib.metadata as m; import bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker, bfcl_eval.eval_checker.multi_turn_eval.func_source_code.math_api; print('bfcl-eval', m.version('bfcl-eval'))" \
+                "$repo/packages/evalscope-native/bfcl-engine-requirements.txt"
+            ;;
         *)
-            echo "install_engines: unknown engine '$target'; choose opencompass or vlmeval" >&2
+            echo "install_engines: unknown engine '$target'; choose opencompass, vlmeval or bfcl" >&2
             exit 2
             ;;
     esac

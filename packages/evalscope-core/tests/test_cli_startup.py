@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HEAVY = (
     "torch",
     "transformers",
@@ -106,6 +108,38 @@ def test_install_hints_name_this_repository_not_pypi() -> None:
     assert hint == f"pip install -e '{root / 'packages' / 'evalscope-native'}[local]'"
     assert (root / "packages" / "evalscope-perf" / "pyproject.toml").is_file()
     assert str(root / "packages" / "evalscope-perf") in install_hint("evalscope-perf")
+
+
+def test_a_plugin_missing_one_of_our_packages_is_told_the_repository_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`pip install evalscope_ray` would fetch whatever PyPI holds under that name, not our package."""
+    from evalscope import registry
+    from evalscope.distributions import install_hint
+    from evalscope.errors import EvalScopeError
+
+    monkeypatch.setitem(sys.modules, "evalscope_ray", None)  # as if it were not installed
+    spec = registry.backends().resolve("native")
+    with pytest.raises(EvalScopeError) as err:
+        registry.load_impl(spec.model_copy(update={"impl": "evalscope_ray.runner:RayExecutor"}))
+    assert install_hint("evalscope-ray") in err.value.hint and "packages/evalscope-ray" in err.value.hint
+    assert (
+        "pip install evalscope_ray" not in err.value.hint
+        and "pip install evalscope-ray" not in err.value.hint
+    )
+    # Someone else's package keeps the plain command, by its top-level name.
+    with pytest.raises(EvalScopeError) as err:
+        registry.load_impl(spec.model_copy(update={"impl": "no_such_dependency_x.sub:Thing"}))
+    assert "`pip install no_such_dependency_x`" in err.value.hint
+
+
+def test_help_texts_name_no_unpublished_distribution() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "evalscope.cli.main", "eval", "--help"], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stdout.split())  # help wraps lines
+    assert "pip install evalscope" not in text and "packages/evalscope-ray" in text
 
 
 def test_version_flag() -> None:

@@ -62,6 +62,27 @@ def test_api_key_is_redacted_in_public_dump() -> None:
     assert "sk-very-secret" not in dumped and "***" in dumped
 
 
+def test_judge_keys_in_both_spellings_suggest_the_closest_and_hide_the_key() -> None:
+    """EvalScope 1.x's flat judge keys and the typed `judge` object: typos name the right key."""
+    typos = [
+        ({"judge_stratgy": "llm"}, "'judge_strategy'"),
+        ({"judge_model_args": {"model_id": "j", "api_kye": "k"}}, "'api_key'"),
+        ({"judge": {"modles": []}}, "'models'"),
+        ({"judge": {"models": [{"model_id": "j"}], "contract": {"score_mapin": {}}}}, "'score_mapping'"),
+    ]
+    for extra, suggestion in typos:
+        with pytest.raises(ConfigError) as err:
+            load_task_config({"model": "m", **extra})
+        assert f"Did you mean {suggestion}?" in str(err.value), str(err.value)
+    judge = {"model_id": "j", "api_key": "sk-judge-1", "api_url": "http://u:pw-judge-2@host/v1?key=q-judge-3"}
+    for spelling in ({"judge_model_args": judge}, {"judge": {"models": [judge]}}):
+        cfg = load_task_config({"model": "m", **spelling})
+        dumped = json.dumps(cfg.public_dump())
+        assert cfg.judge.models[0].model_id == "j"
+        for secret in ("sk-judge-1", "pw-judge-2", "q-judge-3"):
+            assert secret not in dumped and secret in cfg.secret_values()
+
+
 def test_secrets_inside_eval_config_are_filtered_from_the_run_log(tmp_path: Path) -> None:
     import logging
 

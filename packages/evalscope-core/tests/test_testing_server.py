@@ -186,6 +186,126 @@ def test_embeddings_without_a_function_are_hashed_or_absent() -> None:
         assert srv.stats()["requests"] == 0  # a route the server does not serve is not a request
 
 
+# -- the Responses API ------------------------------------------------------------------------------
+
+
+def _typed_events(srv: Any, payload: dict[str, Any]) -> list[tuple[float, str, dict[str, Any]]]:
+    """(arrival time, `event:` name, data) of each event of a streamed `/v1/responses` request."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        conn.request("POST", "/v1/responses", json.dumps({**payload, "stream": True}))
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.getheader("Content-Type") == "text/event-stream"
+        events, name = [], ""
+        while line := resp.readline():
+            if line.startswith(b"event: "):
+                name = line[7:].strip().decode()
+            elif line.startswith(b"data: "):
+                events.append((time.perf_counter(), name, json.loads(line[6:])))
+        return events
+    finally:
+        conn.close()
+
+
+def test_responses_route_answers_from_the_table_in_the_responses_shape(table_server: InProcessServer) -> None:
+    table_server.reset_stats()
+    url = table_server.base_url + "/responses"
+    status, raw = _post(url, {"model": "scripted", "input": "What is the capital of France?"})
+    body = json.loads(raw)
+    assert status == 200 and body["object"] == "response" and body["status"] == "completed"
+    assert body["id"].startswith("resp_") and body["model"] == "scripted"
+    [message] = body["output"]
+    assert message["type"] == "message" and message["role"] == "assistant"
+    assert message["content"] == [{"type": "output_text", "text": "ANSWER: Paris", "annotations": []}]
+    usage = body["usage"]
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (6, 2, 8)
+    # a list of items: instructions + messages with parts; the last user message is the key
+    items = {
+        "model": "scripted",
+        "instructions": "Be brief.",
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "capital of France"}]},
+            {"type": "function_call_output", "call_id": "c1", "output": "ignored"},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "ANSWER: Paris"}]},
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "capital of Peru"}],
+            },
+        ],
+    }
+    body = json.loads(_post(url, items)[1])
+    assert body["output"][0]["content"][0]["text"] == "ANSWER: a city"
+    assert body["usage"]["input_tokens"] == 2 + 3 + 2 + 3  # every message's words, instructions too
+    stats = table_server.stats()
+    assert stats["routes"]["responses"]["ok"] == 2 and stats["routes"]["chat"]["requests"] == 0
+    assert stats["by_key"] == {"What is the capital of France?": 1, "capital of Peru": 1}
+
+
+def test_a_responses_stream_is_typed_events_ending_with_usage(table_server: InProcessServer) -> None:
+    events = _typed_events(table_server, {"model": "scripted", "input": "capital of France"})
+    names = [name for _, name, _ in events]
+    assert names == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert [data["type"] for _, _, data in events] == names
+    assert [data["sequence_number"] for _, _, data in events] == list(range(len(events)))
+    deltas = [data["delta"] for _, name, data in events if name == "response.output_text.delta"]
+    assert "".join(deltas) == "ANSWER: Paris"
+    assert events[6][2]["text"] == "ANSWER: Paris"
+    done = events[-1][2]["response"]
+    assert done["status"] == "completed" and done["output"][0]["content"][0]["text"] == "ANSWER: Paris"
+    assert (done["usage"]["input_tokens"], done["usage"]["output_tokens"]) == (3, 2)
+    assert events[0][2]["response"]["status"] == "in_progress" and events[0][2]["response"]["usage"] is None
+
+
+def test_responses_synthetic_tokens_timing_and_the_chat_responder() -> None:
+    ttft, itl = 0.1, 0.03
+    cfg = {"tokens": "max_tokens", "ttft": ttft, "itl": itl, "record_timings": True}
+    with InProcessServer(cfg) as srv:
+        start = time.perf_counter()
+        events = _typed_events(srv, {"model": "m", "input": "hi", "max_output_tokens": 4})
+        times = [t for t, name, _ in events if name == "response.output_text.delta"]
+        assert [d["delta"] for _, n, d in events if n == "response.output_text.delta"] == [" tok"] * 4
+        assert ttft <= times[0] - start < ttft + 1.0 and times[-1] - times[0] >= 3 * itl * 0.8
+        assert events[-1][2]["response"]["usage"]["output_tokens"] == 4
+        arrived, first, last = srv.stats()["timings"]["hi"]
+        assert first - arrived >= ttft - 0.002 and last - first >= 3 * itl * 0.8
+        body = json.loads(_post(srv.base_url + "/responses", {"model": "m", "input": "hi"})[1])
+        assert body["output"][0]["content"][0]["text"] == " tok" * 16  # no max_output_tokens: 16
+    seen: list[list[dict[str, Any]]] = []
+
+    def chat(messages: list[dict[str, Any]], body: dict[str, Any]) -> str:
+        seen.append(messages)
+        return "a red square"
+
+    with InProcessServer({"model": "m"}, chat=chat) as srv:
+        image = {"type": "input_image", "image_url": "data:image/png;base64,AAAA"}
+        item = {"role": "user", "content": [{"type": "input_text", "text": "What is it?"}, image]}
+        body = json.loads(_post(srv.base_url + "/responses", {"model": "m", "input": [item]})[1])
+        assert body["output"][0]["content"][0]["text"] == "a red square"
+    assert seen == [
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is it?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                ],
+            }
+        ]
+    ]
+
+
 # -- faults ----------------------------------------------------------------------------------------
 
 

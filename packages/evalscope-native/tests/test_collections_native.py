@@ -15,6 +15,7 @@ from evalscope.collections import CollectionSchema, DatasetInfo, WeightedSampler
 from evalscope.errors import DataFormatError, UsageError
 from evalscope.testing import ScriptedServer
 from evalscope_native.collections.members import NativeMemberLoader
+from evalscope_native.collections.report import LEVELS
 from native_helpers import GSM8K_SUFFIX, evalscope_cmd
 
 SCHEMA = {
@@ -99,6 +100,24 @@ def test_sample_command_is_seeded_and_byte_identical(tmp_path: Path, cli_env: di
 
     shown = _run(["collection", "show", "--schema", str(schema)], cli_env, tmp_path)
     assert shown.returncode == 0 and "0.3333" in shown.stdout and "mix/knowledge" in shown.stdout
+
+
+def test_sample_command_says_when_a_member_is_short(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    schema = _write(tmp_path / "s.json", SCHEMA)
+    out = tmp_path / "mix.jsonl"
+    res = _run(
+        ["collection", "sample", "--schema", str(schema), "--count", "900", "--out", str(out)],
+        cli_env,
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "warning: mmlu has 287 sample(s), fewer than its share of 300.00 of 900" in res.stderr
+    counts = {n: sum(1 for r in _lines(out) if r["dataset_name"] == n) for n in ("gsm8k", "arc", "mmlu")}
+    assert counts == {
+        "gsm8k": 307,
+        "arc": 306,
+        "mmlu": 287,
+    }  # the 13 missing: 6.5 each, the tie to the first
 
 
 def test_collection_command_is_listed_and_lazy(tmp_path: Path, cli_env: dict[str, str]) -> None:
@@ -277,6 +296,28 @@ def test_a_mix_written_by_evalscope_is_scored_by_its_members(tmp_path: Path) -> 
     assert reviews[2]["metadata"]["collection_info"]["metric"] == "acc"
     detailed = json.loads((run_dir / "reports" / "scripted" / "collection_detailed_report.json").read_text())
     assert list(detailed) == ["subset_level", "dataset_level", "task_level", "tag_level", "category_level"]
+    # Every average has a 95 % interval: normal (± 1.96 stderr) by default, none for one sample.
+    gsm8k = levels["dataset_level"][0]  # 1 and 0: stderr 0.5
+    assert gsm8k["micro_ci"] == pytest.approx([0.5 - 0.98, 0.5 + 0.98])
+    assert gsm8k["macro_ci"] == pytest.approx([0.5 - 0.98, 0.5 + 0.98])
+    assert levels["dataset_level"][1]["micro_ci"] is None  # arc: one sample
+    for level in LEVELS[1:]:
+        for row in levels[level]:
+            for kind in ("micro", "macro", "weighted"):
+                ci = row[f"{kind}_ci"]
+                assert ci is None or ci[0] <= row[f"{kind}_avg."] <= ci[1], (level, kind, row)
+
+    with ScriptedServer(script) as server:
+        boot = run_task({"model": "scripted", "api_url": server.base_url, "api_key": "EMPTY",
+                         "datasets": ["data_collection"], "work_dir": str(tmp_path / "boot"),
+                         "dataset_args": {"data_collection": {"local_path": str(folder),
+                                                              "aggregation": "bootstrap"}}})  # fmt: skip
+    en = boot["data_collection"].extra["collection"]["tag_level"][0]
+    assert (
+        0.0 <= en["micro_ci"][0] <= en["micro_avg."] <= en["micro_ci"][1] <= 1.0
+    )  # percentile: within [0, 1]
+    assert en["macro_ci"] == pytest.approx([en["macro_avg."] - 1.96 * en["macro_stderr"],
+                                            en["macro_avg."] + 1.96 * en["macro_stderr"]])  # fmt: skip
 
 
 BASELINE = Path(os.environ.get("EVALSCOPE_BASELINE", "/tmp/evalscope-baseline"))

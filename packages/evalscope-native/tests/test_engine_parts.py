@@ -81,3 +81,33 @@ def test_pass_at_k_unbiased_estimator() -> None:
     assert pass_at_k(10, 0, 10) == 0.0 and pass_at_k(10, 1, 10) == 1.0
     scores = score_completions([{"acc": 1.0}, {"acc": 0.0}, {"acc": 0.0}, {"acc": 1.0}], ["acc"])
     assert scores == {"acc": 0.5, "pass@1": 0.5, "pass@2": pytest.approx(1 - 1 / 6), "pass@4": 1.0}
+
+
+def test_the_engine_runs_with_fewer_gc_passes_and_restores_the_callers(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached 10,000-sample judged rerun spent a third of its CPU in the cyclic collector
+    (`engine/gc_tuning.py`): planning and scoring run with higher thresholds, the caller's come back."""
+    import gc
+
+    from evalscope import run_task
+    from evalscope_native.engine import backend
+    from evalscope_native.engine.gc_tuning import ENGINE_GC_THRESHOLD, fewer_gc_passes
+
+    seen: list[tuple[int, int, int]] = []
+    real = backend.score_sync
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backend, "score_sync", watched)
+    before = gc.get_threshold()
+    run_task({"model": "mock_llm", "datasets": ["arc"], "data_dir": str(data_dir), "limit": 3,
+              "dataset_args": {"arc": {"subset_list": ["ARC-Easy"]}}, "work_dir": str(tmp_path / "out")})  # fmt: skip
+    assert seen and set(seen) == {ENGINE_GC_THRESHOLD} and gc.get_threshold() == before
+    try:  # a caller who disabled automatic collection keeps it disabled
+        gc.set_threshold(0)
+        assert fewer_gc_passes(gc.get_threshold)() == (0, before[1], before[2])
+    finally:
+        gc.set_threshold(*before)

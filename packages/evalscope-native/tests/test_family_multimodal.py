@@ -118,6 +118,32 @@ def test_text_messages_dump_as_before_and_images_become_data_urls(tmp_path: Path
     assert err.value.kind == "bad_input"
 
 
+def test_cache_key_covers_a_local_image_s_bytes(tmp_path: Path) -> None:
+    """An image changed in place is a new request (asked again), not the cached answer of the old one;
+    text requests keep their keys."""
+    import os
+
+    from evalscope.contracts import GenerateRequest, GenerationConfig
+    from evalscope_native.engine.cache import cache_key
+
+    image = tmp_path / "a.png"
+    image.write_bytes(png("red"))
+
+    def key() -> str:
+        msg = ChatMessage.multimodal("user", [TextPart(text="What is it?"), ImagePart(image=str(image))])
+        return cache_key({"model": "m"}, GenerateRequest(messages=[msg], config=GenerationConfig()))
+
+    red = key()
+    assert key() == red
+    image.write_bytes(png("blue"))
+    os.utime(image, ns=(1, 1))  # the digest is cached per (path, size, mtime): a changed file is read again
+    blue = key()
+    assert blue != red
+    text = GenerateRequest(messages=[ChatMessage(role="user", content="hi")], config=GenerationConfig())
+    assert "image_files" not in json.dumps(text.model_dump())
+    assert cache_key({"model": "m"}, text) == cache_key({"model": "m"}, text)
+
+
 def test_placeholders_put_images_where_evalscope_puts_them() -> None:
     parts = text_with_images("Look: <image 1> and <image_2>, not <image 3>.", {1: "a.png", 2: "b.png"})
     assert parts == [

@@ -92,12 +92,16 @@ def _write_fc_data(root: Path) -> None:
          "should_call_tool": should}
         for i, (text, should, tools) in enumerate(FC_CASES)
     ]  # fmt: skip
-    # a tool result in the conversation cannot be sent yet: that sample fails, the others run (a TN
-    # in EvalScope's confusion matrix either way, so the figures do not move)
+    # a conversation with an earlier call and its tool result is sent as it is (the model answers: a TN)
     rows.append({"messages": [{"role": "user", "content": "Weather?"},
                               {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function",
                                "function": {"name": "get_weather", "arguments": "{}"}}]},
                               {"role": "tool", "tool_call_id": "c", "content": "sunny"}],
+                 "tools": [WEATHER], "should_call_tool": False})  # fmt: skip
+    # a legacy `function` message cannot be sent: that sample fails, the others run (a TN in EvalScope's
+    # confusion matrix either way, so the figures do not move)
+    rows.append({"messages": [{"role": "user", "content": "Weather?"},
+                              {"role": "function", "name": "get_weather", "content": "sunny"}],
                  "tools": [WEATHER], "should_call_tool": False})  # fmt: skip
     (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
@@ -128,11 +132,18 @@ def test_general_fc_end_to_end(tmp_path: Path, stream: bool) -> None:
         }
     )
     # the broken schema was never sent; it is a counted failure naming the sample and the fix
-    assert len(bodies) == 7 and report.num_errors == 2
+    assert len(bodies) == 8 and report.num_errors == 2
     schema_error, role_error = report.errors
     assert schema_error.id == "default/6" and "get_time" in schema_error.error
     assert "valid JSON Schema" in schema_error.error and "fix the tool's schema" in schema_error.error
-    assert role_error.id == "default/8" and "role(s) assistant, tool" in role_error.error
+    assert role_error.id == "default/9" and "role(s) function" in role_error.error
+    # the earlier call and its result travel as OpenAI messages (assistant tool_calls, tool + tool_call_id)
+    (with_result,) = [b for b in bodies if b["messages"][-1]["role"] == "tool"]
+    assert with_result["messages"][1:] == [
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c", "type": "function",
+                                                             "function": {"name": "get_weather", "arguments": "{}"}}]},
+        {"role": "tool", "content": "sunny", "tool_call_id": "c"},
+    ]  # fmt: skip
     # sent as EvalScope sends tools: an object schema with additionalProperties false, tool_choice auto
     sent = {
         **WEATHER["function"],
@@ -292,7 +303,7 @@ def test_tool_calls_are_cached_and_reused(tmp_path: Path) -> None:
         ]
         (run_dir,) = (tmp_path / "out").iterdir()
         again = run_task({**config, "api_url": server.base_url, "use_cache": str(run_dir)})["general_fc"]
-    assert len(bodies) == 7  # the second run sent nothing
+    assert len(bodies) == 8  # the second run sent nothing
     assert [m.score for m in again.metrics] == [m.score for m in first.metrics]
 
 

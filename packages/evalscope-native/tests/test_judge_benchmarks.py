@@ -105,6 +105,7 @@ def test_alpaca_eval_reports_a_length_controlled_win_rate(tmp_path: Path) -> Non
     assert lc.name == "mean_lc_win_rate" and lc.aggregation == "length_controlled"
     # Every win is also a long answer: at equal length the model is estimated to win far less often.
     assert lc.score < 0.35 and lc.ci_low is not None and lc.ci_high is not None
+    assert report.extra["judge"]["length_correlation"] > 0.9  # the report names the length bias too
 
 
 def test_llm_recall_asks_the_judge_only_where_the_rule_said_wrong(tmp_path: Path, data_dir: Path) -> None:
@@ -227,7 +228,8 @@ def test_chinese_simpleqa_categories_and_its_own_grader(tmp_path: Path) -> None:
     assert sent["parsed"]["verdict"] == "A"
 
 
-def test_aime_llm_recall_uses_its_equivalence_judge(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bench", ["aime24", "aime25"])
+def test_aime_llm_recall_uses_its_equivalence_judge(tmp_path: Path, bench: str) -> None:
     rows = [{"problem": f"Compute problem {i}.", "answer": str(100 + i)} for i in range(6)]
     # boxed right for 3; right in the prose but a wrong number boxed for 2 (the rule reads the box, the
     # equivalence judge the whole reply); wrong for 1
@@ -243,15 +245,15 @@ def test_aime_llm_recall_uses_its_equivalence_judge(tmp_path: Path) -> None:
             {
                 "model": "scripted",
                 "api_url": model.base_url,
-                "datasets": ["aime24"],
-                "dataset_args": {"aime24": {"dataset_id": str(data)}},
+                "datasets": [bench],
+                "dataset_args": {bench: {"dataset_id": str(data)}},
                 "judge_strategy": "llm_recall",
                 "judge_model_args": jh.judge_model_args(judge.base_url),
                 "work_dir": str(tmp_path / "out"),
             }  # fmt: skip
-        )["aime24"]
+        )[bench]
         asked = judge.stats()["requests"]
-    rows_out = _reviews(tmp_path / "out", "aime24")
+    rows_out = _reviews(tmp_path / "out", bench)
     judged = [r for r in rows_out if "judge" in r["metadata"]]
     assert asked == len(judged) == 3  # only the three the integer-only rule marked wrong
     assert {r["metadata"]["judge"]["attempts"][0]["parsed"]["verdict"] for r in judged} == {"Yes", "No"}

@@ -13,6 +13,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 from evalscope.testing import ScriptedServer
 from evalscope_native.models.scripted import DEMO_TABLE
 from native_helpers import evalscope_cmd
@@ -61,6 +62,9 @@ def test_ctrl_c_prints_the_resume_command_and_it_resumes(tmp_path: Path, cli_env
         assert key not in err and "--api-key '***'" in resume
         answered = predictions.read_text().count("\n")
         assert 5 <= answered < 300
+        # An interrupted run is a failure mode too: the key is in none of the files it left.
+        leaked = [p for p in run_dir.rglob("*") if p.is_file() and key.encode() in p.read_bytes()]
+        assert leaked == [], leaked
 
         srv.reset_stats()
         words = shlex.split(resume)
@@ -92,6 +96,17 @@ def test_a_file_given_as_a_folder_is_a_clear_error(tmp_path: Path, cli_env: dict
         assert res.returncode == 2, res.stderr
         assert f"{flag} {a_file} {expected}" in res.stderr and "Traceback" not in res.stderr
     assert a_file.read_text() == "root:x:0:0\n"
+
+
+def test_a_work_dir_that_cannot_be_created_is_a_clear_error(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """`/proc` passes every check made beforehand (it exists, and root may write there), yet no folder can be
+    made in it: the mkdir's failure is an input error too, not a traceback."""
+    if not Path("/proc").is_dir():
+        pytest.skip("needs /proc")
+    res = _run(["eval", "--model", "mock_llm", "--datasets", "arc", "--limit", "1", "--work-dir", "/proc/nope/x"],
+               cli_env, tmp_path)  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr and "--work-dir" in res.stderr and "/proc/nope" in res.stderr
 
 
 def test_dataset_args_for_an_unknown_benchmark_fail(tmp_path: Path, cli_env: dict[str, str]) -> None:

@@ -192,3 +192,78 @@ def test_macro_f1_over_the_label_set(tmp_path: Path, data_dir: Path) -> None:
     figure = report.metrics[0]
     assert figure.aggregation == "macro_f1" and figure.score == pytest.approx(expected)
     assert figure.ci_low is not None and figure.ci_low <= figure.score <= figure.ci_high
+
+
+def test_every_builtin_benchmark_scores_through_registered_scorers() -> None:
+    """No adapter scores by itself (`Benchmark.score` is gone): each one's values come from scorers
+    resolved in the registry, and a judge-only benchmark refuses a rule strategy instead of scoring 0."""
+    from evalscope import registry
+    from evalscope.benchmark import Benchmark
+    from evalscope.errors import ConfigError
+    from evalscope_native.engine.plan import build_scorers
+
+    # need run-level input before they can build scorers: a list of models, a mixed file
+    needs_input = {"general_arena", "data_collection"}
+    rule_scored = []
+    for spec in registry.benchmarks().all():
+        if not spec.canonical_name.startswith("native/"):
+            continue
+        cls = registry.load_impl(spec)
+        assert issubclass(cls, Benchmark), spec.canonical_name
+        overrides = [c.__name__ for c in cls.__mro__ if "score" in vars(c)]
+        assert overrides == [], f"{spec.canonical_name} defines score() in {overrides}"
+        if spec.name in needs_input:
+            continue
+        if spec.scoring_policy == "judge_only":
+            with pytest.raises(ConfigError, match="no rule-based scoring"):
+                build_scorers(cls(spec))
+            continue
+        bound = build_scorers(cls(spec))
+        produced = [n for b in bound for n in b.names]
+        assert bound and set(spec.metrics) <= set(produced), (spec.canonical_name, produced)
+        rule_scored.append(spec.name)
+    assert {"drop", "ifeval", "humaneval", "math_500", "mmlu", "trivia_qa", "gsm8k"} <= set(rule_scored)
+
+
+def _doc_blocks(marker: str) -> str:
+    """The python block of docs/writing-plugins.md whose first line is `marker`."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    found = [b for b in blocks if b.startswith(marker)]
+    assert len(found) == 1, f"docs/writing-plugins.md should hold one block starting {marker!r}"
+    return found[0]
+
+
+def test_the_documented_two_file_scorer_runs(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scorer of docs/writing-plugins.md, copied verbatim into two files, joins a run by name."""
+    import importlib
+
+    package = tmp_path / "src" / "my_scorers"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "scoring.py").write_text(_doc_blocks("# my_scorers/scoring.py"))
+    (package / "plugin.py").write_text(_doc_blocks("# my_scorers/plugin.py"))
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    register_plugin(importlib.import_module("my_scorers.plugin"), "my_scorers")
+    report = _run(tmp_path, data_dir, ["acc", "token_f1"])
+    assert [m.name for m in report.metrics] == ["mean_acc", "mean_token_f1"]
+    # a one-letter answer: token F1 is 1 exactly where the letter is right
+    assert report.score("token_f1") == report.score("acc") and report.metrics[1].stderr is not None
+
+
+def test_the_weighted_mean_and_its_standard_error() -> None:
+    """IFEval's instruction level weighs a prompt by its instruction count: the ratio estimator's
+    error, which with unit weights is lm-evaluation-harness's stdev / sqrt(n)."""
+    from evalscope.aggregation import mean
+
+    weighted = mean([1.0, 0.0, 1.0], [3.0, 1.0, 1.0])
+    assert weighted.score == pytest.approx(0.8) and weighted.num == 3
+    spread = 9 * 0.2**2 + 1 * 0.8**2 + 1 * 0.2**2
+    assert weighted.stderr == pytest.approx(math.sqrt(3 / 2 * spread) / 5)
+    values = [1.0, 0.0, 1.0, 1.0, 0.0]
+    assert mean(values).stderr == pytest.approx(statistics.stdev(values) / math.sqrt(5))
+    assert mean([1.0]).stderr is None and math.isnan(mean([]).score)

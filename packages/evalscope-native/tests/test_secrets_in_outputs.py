@@ -121,3 +121,31 @@ def test_credentials_in_the_url_are_used_and_masked(
         import base64
 
         _assert_no_key(work, res.stderr, secret=base64.b64encode(f"evaluser:{KEY}".encode()).decode())
+
+
+@pytest.mark.parametrize(
+    "misbehave", ["html", "truncated_json", "empty_choices", "null_content", "echo_key_500"]
+)
+def test_a_key_reaches_no_file_whatever_breaks_mid_run(
+    tmp_path: Path, cli_env: dict[str, str], misbehave: str
+) -> None:
+    """Every failure mode the scripted server has, after two good replies, with a key that works.
+
+    A web page is not retried, so its 4 samples simply fail (the report is written). The others are
+    retried and trip the circuit breaker (4 samples x 6 attempts > 20 failures in a row): no report,
+    and the resume command on stderr. `--debug` puts every attempt and its error into the log. None
+    of these files, nor the terminal, may carry the key.
+    """
+    work = tmp_path / "out"
+    with ScriptedServer({**SCRIPTED, "misbehave": misbehave, "misbehave_after": 2}) as srv:
+        args = ["--api-url", srv.base_url, "--api-key", KEY, "--debug", "--eval-batch-size", "1"]
+        res = _run(args, work, cli_env)
+    assert res.returncode == 1, res.stderr
+    if misbehave == "html":
+        assert "4 sample(s) failed" in res.stderr
+        assert next(work.glob("*/reports/*/gsm8k.json")).is_file()
+    else:
+        assert "failed 20 times in a row" in res.stderr and "--api-key '***'" in res.stderr
+    assert next(work.glob("*/logs/eval_log.log")).stat().st_size > 0
+    assert next(work.glob("*/predictions/*/gsm8k.jsonl")).is_file()  # the two good answers
+    _assert_no_key(work, res.stdout, res.stderr)

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evalscope import TaskConfig, run_task
+from evalscope.errors import ServiceUnreachableError
 from evalscope.testing import ScriptedServer
 from evalscope_native.models.scripted import DEMO_TABLE
-from native_helpers import evalscope_cmd, fast_retry_config
+from native_helpers import DATA_DIR, evalscope_cmd, fast_retry_config
 
 SCRIPTED = json.loads(DEMO_TABLE.read_text(encoding="utf-8"))
 GSM8K = ["--datasets", "gsm8k", "--dataset-args", '{"gsm8k": {"few_shot_num": 0}}']
@@ -71,6 +73,25 @@ def test_a_dead_server_stops_the_run_before_it_starts(tmp_path: Path, cli_env: d
     assert not (tmp_path / "out").exists(), "a failed check must not leave a run folder"
     # Not a timing benchmark: a bound far above the ~3 s it takes, far below the old 35 minutes.
     assert elapsed < 60, elapsed
+
+
+def test_a_dead_server_run_ends_within_five_seconds_of_starting(tmp_path: Path) -> None:
+    """The issue's bound, measured from `run_task` (the CLI test above also counts interpreter start-up,
+    which a loaded CI machine stretches past it): all 1,319 GSM8K samples planned, one refused check."""
+    port = _closed_port()
+    config = TaskConfig(
+        model="scripted",
+        api_url=f"http://127.0.0.1:{port}/v1",
+        datasets=["gsm8k"],
+        dataset_args={"gsm8k": {"few_shot_num": 0}},
+        data_dir=DATA_DIR,
+        work_dir=tmp_path / "out",
+    )
+    start = time.monotonic()
+    with pytest.raises(ServiceUnreachableError, match=f"connection refused by 127.0.0.1:{port}"):
+        run_task(config)
+    assert time.monotonic() - start < 5
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_host_that_does_not_resolve_is_named_as_dns(tmp_path: Path, cli_env: dict[str, str]) -> None:

@@ -1,15 +1,17 @@
 """`--api rerank` and `--api openai_completions --tokenize-prompt` against the scripted server;
-`--api openai_responses` reading the Responses API's typed events (the scripted server has no
-`/responses` route, so its stream is fed to the same parser the transport feeds)."""
+`--api openai_responses` reading the Responses API's typed events, at the parser level and end to end
+(`evalscope perf --api responses` against the scripted server's `/v1/responses`, streamed and not)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from evalscope.http.exchange import Exchange
-from evalscope.testing import InProcessServer
+from evalscope.testing import InProcessServer, ScriptedServer
 from evalscope_perf import run_perf_benchmark
 from evalscope_perf.apis.base import GenerationParams
 from evalscope_perf.registry import resolve_api
@@ -85,3 +87,39 @@ def test_responses_api_reads_typed_events_and_usage() -> None:
     failed = _stream([{"type": "response.failed", "response": {"error": {"message": "overloaded"}}}])
     bad = finalize(failed, api, 1, 0, False)
     assert not bad.success and bad.error == "overloaded"
+
+
+def test_perf_api_responses_end_to_end(tmp_path: Path, prompts_file: Path, cli_env: dict[str, str]) -> None:
+    """`evalscope perf --api responses`: typed events streamed with a known TTFT, then not streamed."""
+    ttft, itl = 0.05, 0.005
+    with ScriptedServer({"model": "fake-model", "tokens": "max_tokens", "ttft": ttft, "itl": itl}) as srv:
+        out = tmp_path / "o"
+        args = [
+            sys.executable, "-m", "evalscope.cli.main", "perf", "--url", srv.base_url, "--model", "fake-model",
+            "--api", "responses", "--dataset", "line_by_line", "--dataset-path", str(prompts_file),
+            "--number", "8", "--parallel", "2", "--max-tokens", "6", "--no-live", "--no-report",
+            "--sleep-interval", "0", "--outputs-dir", str(out), "--no-timestamp", "--name", "stream",
+        ]  # fmt: skip
+        res = subprocess.run(args, env=cli_env, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr[-2000:]
+        summary = json.loads((out / "stream" / "parallel_2_number_8" / "benchmark_summary.json").read_text())
+        assert summary["api"] == "openai_responses" and summary["url"].endswith("/v1/responses")
+        assert (summary["succeeded"], summary["failed"], summary["stream"]) == (8, 0, True)
+        assert summary["token_source"] == {"usage": 8}  # response.completed's usage was read
+        assert summary["total_output_tokens"] == 8 * 6 and summary["output_tokens"]["mean"] == 6
+        assert summary["input_tokens"]["mean"] == 6  # "question number N about the weather"
+        assert (
+            summary["ttft_ms"]["count"] == 8 and ttft * 1000 <= summary["ttft_ms"]["mean"] < ttft * 1000 + 500
+        )
+        assert summary["itl_ms"]["count"] == 8 * 5 and summary["tpot_ms"]["count"] == 8
+        routes = srv.stats()["routes"]
+        assert routes["responses"]["ok"] == 8 + 1 and routes["chat"]["requests"] == 0  # + the test request
+
+        res = subprocess.run(
+            [*args[:-1], "plain", "--no-stream", "--no-test-connection"],
+            env=cli_env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr[-2000:]
+        summary = json.loads((out / "plain" / "parallel_2_number_8" / "benchmark_summary.json").read_text())
+        assert (summary["succeeded"], summary["stream"], summary["total_output_tokens"]) == (8, False, 48)
+        assert summary["ttft_ms"]["count"] == 0  # no stream, no first token time

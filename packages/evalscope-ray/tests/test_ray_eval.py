@@ -87,6 +87,21 @@ def test_full_gsm8k_same_records_and_report_as_local_then_resume(
 
         assert answers(ray_dir / reviews) == answers(local_dir / reviews)
 
+        # --rerun-review on Ray scores every shard again from the cached answers and asks no model;
+        # a sample whose cached answer is gone is recorded as failed, as a local --rerun-review does.
+        cached = ray_dir / "predictions/scripted/gsm8k.jsonl"
+        first, *rest = cached.read_text(encoding="utf-8").splitlines(keepends=True)
+        cached.write_text("".join(rest), encoding="utf-8")
+        server.reset_stats()
+        reviewed = run_task(
+            _task(server, data_dir, tmp_path / "ray", use_cache=str(ray_dir), rerun_review=True),
+            runner="ray",
+            runner_args=args,
+        )["gsm8k"]
+        assert server.stats()["requests"] == 0
+        assert reviewed.num_samples == n and reviewed.num_errors == 1
+        assert "no cached prediction to re-review" in reviewed.errors[0].error
+
 
 def test_worker_node_killed_mid_run_loses_nothing(
     ray_cluster: Any,

@@ -56,6 +56,33 @@ def test_perf_runner_ray_merges_streams_from_every_node(ray_cluster: Any, tmp_pa
     assert summary["succeeded"] == 90 and summary["workers"] == 3
 
 
+@pytest.mark.slow
+def test_perf_stop_rules_stop_every_node(ray_cluster: Any, tmp_path: Path) -> None:
+    """The error-rate rule is watched on the driver and stops the shares on every node: the run ends
+    long before its 3,000 requests, and every request that finished is in the SQLite file."""
+    config = {
+        "model": "scripted",
+        "tokens": 2,
+        "delay_s": 0.01,
+        "faults": {"rate": {"500": 0.5}, "per": "request"},
+    }
+    with ScriptedServer(config) as server:
+        proc = _cli(
+            ["perf", "--url", server.base_url, "--model", "scripted", "--prompt", "hello", "--number", "3000",
+             "--parallel", "6", "--workers", "3", "--runner", "ray", "--ray-address", ray_cluster.address,
+             "--outputs-dir", str(tmp_path), "--no-live", "--max-tokens", "2", "--name", "stop",
+             "--max-error-rate", "0.2"]
+        )  # fmt: skip
+        served = server.stats()["requests"]
+    assert proc.returncode == 1 and "Stopped: error rate" in proc.stderr, proc.stderr[-3000:]
+    summary = json.loads(next(tmp_path.rglob("benchmark_summary.json")).read_text())
+    assert str(summary.get("stopped_reason", "")).startswith("error rate"), summary
+    with sqlite3.connect(next(tmp_path.rglob("benchmark_data.db"))) as conn:
+        rows = conn.execute("SELECT success FROM requests WHERE warmup = 0").fetchall()
+    assert 20 <= len(rows) < 1500 and served < 1500  # stopped early, on every node
+    assert any(not r[0] for r in rows)
+
+
 def test_unreachable_ray_address_exits_2_in_seconds(tmp_path: Path, data_dir: Path) -> None:
     address = f"127.0.0.1:{_closed_port()}"
     started = time.monotonic()
@@ -82,3 +109,21 @@ def test_ray_runner_is_declared_for_the_install_hint() -> None:
     from evalscope.distributions import provider_of
 
     assert provider_of("runner", "ray") == "evalscope-ray"
+
+
+def test_a_resumed_shard_gets_every_answer_of_its_samples(tmp_path: Path) -> None:
+    """Later turns of a multi-turn sample (and an agent's steps) have keys the plan cannot list; the
+    worker of a resumed shard must still be handed them, or it would ask them again."""
+    from evalscope.jsonl_store import JsonlStore
+    from evalscope.sharding import Shard
+    from evalscope_ray.runner import known_answers
+
+    path = tmp_path / "predictions.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for key, sample, turn in [("k1", "s1", 1), ("k1b", "s1", 2), ("k2", "s2", 1), ("k9", "s9", 1)]:
+            fh.write(json.dumps({"key": key, "output": {}, "sample": sample, "turn": turn}) + "\n")
+    store = JsonlStore(path)
+    shard = Shard(key="x", benchmark="mt_bench", subset="default", sample_ids=("s1", "s2"), indices=(0, 1),
+                  answer_keys=("k1", "k2"))  # fmt: skip
+    assert sorted(known_answers(store, shard)) == ["k1", "k1b", "k2"]
+    store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from evalscope import run_task
@@ -132,3 +133,66 @@ def test_run_folder_is_untouched_by_trackers(eval_run: tuple[Path, Report]) -> N
     (run_dir,) = [p for p in out.iterdir() if p.is_dir() and (p / "reports").is_dir()]
     report = json.loads(next((run_dir / "reports").rglob("gsm8k.json")).read_text())
     assert report["num_samples"] == N_SAMPLES
+
+
+def test_swanlab_local_mode_is_served_by_its_own_dashboard(
+    gsm8k_server: ScriptedServer, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`SWANLAB_MODE=local`: the run lands in SwanLab's local store, and SwanLab's own dashboard
+    (`swanlab watch`, a real HTTP server started here) serves the report's figure."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.parse
+    import urllib.request
+
+    logs = tmp_path / "swanlog-local"
+    monkeypatch.setenv("SWANLAB_MODE", "local")
+    monkeypatch.setenv("SWANLAB_LOG_DIR", str(logs))
+    report = run_task(
+        {
+            "model": "scripted",
+            "api_url": gsm8k_server.base_url,
+            "api_key": SECRET,
+            "datasets": ["gsm8k"],
+            "dataset_args": {"gsm8k": {"few_shot_num": 0}},
+            "data_dir": str(data_dir),
+            "limit": N_SAMPLES,
+            "work_dir": str(tmp_path / "outputs"),
+            "reporters": ["swanlab"],
+        }  # fmt: skip
+    )["gsm8k"]
+    metric = report.metrics[0]
+    assert (logs / "runs.swanlab").is_file()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "swanlab", "watch", str(logs), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def get(path: str) -> Any:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1{path}", timeout=5) as reply:
+            return json.loads(reply.read())["data"]
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                project = get("/project")
+                break
+            except OSError:
+                if watch.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert project["name"] == "evalscope" and len(project["experiments"]) == 1
+        experiment = project["experiments"][0]["id"]
+        tag = get(f"/experiment/{experiment}/tag/{urllib.parse.quote(f'gsm8k/{metric.name}', safe='')}")
+        assert [point["data"] for point in tag["list"]] == [pytest.approx(metric.score)]
+    finally:
+        watch.terminate()
+        watch.wait(10)
+    assert files_containing(logs, SECRET) == []

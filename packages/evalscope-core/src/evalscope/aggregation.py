@@ -4,7 +4,10 @@ Two levels, as in lm-evaluation-harness and Inspect AI:
 
 * **across completions of one sample** (`--generation-config n=N`): every value is the mean of its
   n completions (mean-of-n), and the first value also gets the unbiased pass@k of Chen et al.
-  (2021), `1 - C(n-c, k) / C(n, k)` where c completions scored 1.0 (`reduce_completions`);
+  (2021), `1 - C(n-c, k) / C(n, k)` where c completions scored 1.0 (`reduce_completions`); a
+  benchmark that asks for it (`Benchmark.pass_hat_k`, τ-bench) also gets pass^k of Yao et al. (2024),
+  `C(c, k) / C(n, k)`: the chance that k trials drawn from the n all succeed. Each is a per-sample
+  value, so the report's figure is its mean over the samples with the metric's uncertainty;
 * **across samples** (`mean`, `bootstrap`): a figure and its uncertainty. `mean` gives the standard
   error of the (weighted) mean; with unit weights that is the sample standard deviation over √n,
   lm-evaluation-harness's `stderr`. `bootstrap` resamples the samples (seeded) for a 95 % percentile
@@ -29,6 +32,8 @@ __all__ = [
     "macro_f1",
     "mean",
     "pass_at_k",
+    "pass_hat_k",
+    "passhatk_names",
     "passk_names",
     "reduce_completions",
     "BOOTSTRAP_ROUNDS",
@@ -161,12 +166,30 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - comb(n - c, k) / comb(n, k)
 
 
-def reduce_completions(per_completion: list[dict[str, float]], names: list[str]) -> dict[str, float]:
-    """Mean over completions for each value, plus pass@k on the first value when n > 1."""
+def passhatk_names(n: int) -> list[str]:
+    """The pass^k reported for n trials: the same k as pass@k (`passk_names`: 1, 2, 4, ... and n)."""
+    return [name.replace("@", "^") for name in passk_names(n)]
+
+
+def pass_hat_k(n: int, c: int, k: int) -> float:
+    """pass^k (τ-bench, Yao et al. 2024): `C(c, k) / C(n, k)`, all of k trials drawn from n succeed."""
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
+    return comb(c, k) / comb(n, k)
+
+
+def reduce_completions(
+    per_completion: list[dict[str, float]], names: list[str], *, pass_hat: bool = False
+) -> dict[str, float]:
+    """Mean over completions for each value, plus pass@k on the first value when n > 1 (and pass^k
+    when `pass_hat`)."""
     n = len(per_completion)
     scores = {m: sum(s.get(m, 0.0) for s in per_completion) / n for m in names}
     if n > 1 and names:
         correct = sum(1 for s in per_completion if s.get(names[0], 0.0) >= 1.0)
         for name in passk_names(n):
             scores[name] = pass_at_k(n, correct, int(name.removeprefix("pass@")))
+        if pass_hat:
+            for name in passhatk_names(n):
+                scores[name] = pass_hat_k(n, correct, int(name.removeprefix("pass^")))
     return scores

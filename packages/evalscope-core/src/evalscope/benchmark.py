@@ -7,16 +7,16 @@ lets the same adapter run under the native engine, a distributed runner, or a re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evalscope.config import DatasetArgs, GenerationConfig
-from evalscope.contracts import ChatMessage, Sample
+from evalscope.contracts import ChatMessage, GenerateRequest, ModelOutput, Sample
 from evalscope.errors import ConfigError
 from evalscope.specs import BenchmarkSpec
 
-__all__ = ["Benchmark", "DEFAULT_CATEGORY", "SampleInputError"]
+__all__ = ["AgentSession", "Benchmark", "DEFAULT_CATEGORY", "SampleInputError"]
 
 if TYPE_CHECKING:
     from evalscope.datasets import LoadedSplit
@@ -33,6 +33,24 @@ class SampleInputError(ValueError):
     """
 
 
+class AgentSession(Protocol):
+    """What an engine lends an agent benchmark's `run_agent` for one sample.
+
+    `generate` asks the model under test (the run's model): looked up in the prediction cache first
+    (the key is the request's content hash, plus the trial number for trials after the first, so the
+    trials of one task are independent), sent with the run's retry policy otherwise; a request that
+    fails for good raises `ModelError` (the sample is recorded as failed). `call` runs any other model
+    call (a simulated user) under the same retry policy, cached under `key` when one is given (a content
+    hash the benchmark computes), and raises `ModelError` when it fails for good.
+    """
+
+    async def generate(self, request: GenerateRequest, *, trial: int = 0) -> ModelOutput: ...
+
+    async def call(
+        self, fn: Callable[[], Awaitable[ModelOutput]], *, label: str, key: str | None = None
+    ) -> ModelOutput: ...
+
+
 class Benchmark:
     """Base adapter. Subclasses implement `record_to_sample` and usually `extract_answer`."""
 
@@ -47,6 +65,11 @@ class Benchmark:
     few_shot_prompt_template: str | None = None
     #: the engine asks `next_turn` after each answer (MT-Bench: a second question builds on the first)
     multi_turn: bool = False
+    #: the engine hands each sample to `run_agent` instead of sending one request (τ-bench: the model
+    #: calls tools that run in process and talks with a simulated user until the episode ends)
+    agent: bool = False
+    #: report pass^k (all k of n trials succeed, τ-bench's measure) next to pass@k when n > 1
+    pass_hat_k: bool = False
 
     def __init__(self, spec: BenchmarkSpec, args: DatasetArgs | None = None, seed: int | None = None) -> None:
         self.spec = spec
@@ -168,6 +191,16 @@ class Benchmark:
     def turn_generation(self, sample: Sample, previous: GenerationConfig) -> GenerationConfig:
         """The sampling settings of a follow-up turn (default: the same as the turn before)."""
         return previous
+
+    async def run_agent(self, sample: Sample, request: GenerateRequest, session: AgentSession) -> ModelOutput:
+        """Agent benchmarks (`agent = True`): run the sample's episode(s) and return the output to score.
+
+        `request` is the planned first request (messages, tools, generation config); with
+        `config.n` > 1 the benchmark runs n independent trials and returns one completion per trial.
+        Talk to models only through `session`. Raise `ModelError` when an episode cannot finish (a
+        simulated user that fails): the sample is recorded as failed with the message, never scored.
+        """
+        raise NotImplementedError(f"{self.name} sets agent = True but does not implement run_agent")
 
     def request_tools(
         self, sample: Sample

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from evalscope.errors import ConfigError, DataFormatError, closest
-from evalscope.judge_config import JudgeConfig, fold_legacy_judge_keys
+from evalscope.judge_config import LEGACY_JUDGE_KEYS, JudgeConfig, fold_legacy_judge_keys
 
 __all__ = [
     "DatasetArgs",
@@ -257,6 +257,9 @@ class TaskConfig(_Strict):
             data["api_key"] = MASK
         if data.get("api_url"):
             data["api_url"] = redact_url(data["api_url"])
+        for judge in data["judge"]["models"]:  # a judge's URL may carry credentials like the model's
+            if judge.get("api_url"):
+                judge["api_url"] = redact_url(judge["api_url"])
         redacted: dict[str, Any] = redact_data(data)
         return redacted
 
@@ -384,7 +387,12 @@ def format_validation_error(
             if later is not None:
                 lines.append(f"  - unknown key {loc!r}: {later}")
                 continue
-            guess = closest(bad, fields)
+            # EvalScope's older spellings are valid top-level keys too (folded before validation),
+            # so `judge_stratgy` points at `judge_strategy`, not at nothing.
+            spellings = (
+                [*LEGACY_JUDGE_KEYS, "eval_backend"] if model is TaskConfig and len(err["loc"]) == 1 else []
+            )
+            guess = closest(bad, [*fields, *spellings])
             hint = f" Did you mean {guess[0]!r}?" if guess else ""
             lines.append(f"  - unknown key {loc!r}.{hint} Valid keys: {', '.join(sorted(fields))}")
         else:

@@ -43,7 +43,7 @@ class ImagePart(BaseModel):
 
     `image` is a `data:image/...;base64,` URL, an `http(s)://` URL, or a local file path: a client
     that sends images reads a path when it sends the request (so a missing file fails that one
-    sample, not the run), which also means the cache key covers the path, not the file's bytes.
+    sample, not the run); the native engine's cache key covers the file's bytes as well as its path.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -63,17 +63,23 @@ class ChatMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    role: Literal["system", "user", "assistant"]
+    role: Literal["system", "user", "assistant", "tool"]
     content: str
     parts: tuple[ContentPart, ...] | None = None
+    #: an assistant message's tool calls, in the OpenAI shape (`{"id", "type": "function", "function":
+    #: {"name", "arguments"}}`), sent back to the model with the conversation (agent benchmarks)
+    tool_calls: tuple[dict[str, Any], ...] | None = None
+    #: a `tool` message: the id of the call whose result `content` is
+    tool_call_id: str | None = None
 
     @model_serializer(mode="wrap")
     def _text_messages_unchanged(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # A text message serialises as it did before `parts` existed: the cache keys (a hash of the
-        # dump) and the review files of every text benchmark stay byte for byte the same.
+        # A text message serialises as it did before `parts` and the tool fields existed: the cache
+        # keys (a hash of the dump) and the review files of every text benchmark stay byte for byte the same.
         data: dict[str, Any] = handler(self)
-        if self.parts is None:
-            data.pop("parts", None)
+        for optional in ("parts", "tool_calls", "tool_call_id"):
+            if getattr(self, optional) is None:
+                data.pop(optional, None)
         return data
 
     @classmethod

@@ -27,10 +27,13 @@ __all__ = [
     "JudgeContract",
     "JudgeModelConfig",
     "JUDGE_STRATEGIES",
+    "LEGACY_JUDGE_KEYS",
     "fold_legacy_judge_keys",
 ]
 
 JUDGE_STRATEGIES = ("auto", "rule", "llm", "llm_recall")
+#: EvalScope 1.x's flat judge keys, folded into `judge` (and offered when a key is misspelt)
+LEGACY_JUDGE_KEYS = ("judge_strategy", "judge_model_args", "judge_worker_num")
 DEFAULT_JUDGE_API_URL = "https://api-inference.modelscope.cn/v1/"
 DEFAULT_JUDGE_GENERATION: dict[str, Any] = {"temperature": 0.0, "max_tokens": 4096}
 
@@ -122,7 +125,7 @@ def fold_legacy_judge_keys(data: dict[str, Any]) -> dict[str, Any]:
     `judge_model_args` keys that are verdict semantics (`system_prompt`, `prompt_template`,
     `score_mapping`, `score_type`) go to `judge.contract`, the rest describe the judge model.
     """
-    legacy = {"judge_strategy", "judge_model_args", "judge_worker_num"} & set(data)
+    legacy = set(LEGACY_JUDGE_KEYS) & set(data)
     if not legacy:
         return data
     if "judge" in data and data["judge"] is not None:

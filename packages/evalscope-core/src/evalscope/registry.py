@@ -191,6 +191,20 @@ def _collect(kind: str) -> list[Any]:
     return out
 
 
+def _install_command(module: str) -> str:
+    """How to install the package that provides `module`.
+
+    One of ours (`evalscope_perf...`) is installed from this repository: `pip install evalscope-perf`
+    would fetch an unrelated project of that name from PyPI (`evalscope.distributions`).
+    """
+    top = module.partition(".")[0]
+    if top.startswith("evalscope_"):
+        from evalscope.distributions import install_hint
+
+        return install_hint(top.replace("_", "-"))
+    return f"`pip install {top}`"
+
+
 def load_impl(spec: _Spec) -> Any:
     """Import `spec.impl` ('module:attr'); a failure names the plugin and the broken path."""
     module_name, _, attr = spec.impl.partition(":")
@@ -199,10 +213,11 @@ def load_impl(spec: _Spec) -> Any:
         for part in attr.split(".") if attr else []:
             obj = getattr(obj, part)
     except ImportError as exc:
+        missing = getattr(exc, "name", None)
         raise EvalScopeError(
             f"Cannot load {spec.canonical_name} ({spec.impl}): {exc}",
-            hint=f"Install the missing package (`pip install {exc.name}`) or reinstall plugin {spec.plugin!r}."
-            if getattr(exc, "name", None)
+            hint=f"Install the missing package ({_install_command(missing)}) or reinstall plugin {spec.plugin!r}."
+            if missing
             else None,
         ) from exc
     except AttributeError as exc:

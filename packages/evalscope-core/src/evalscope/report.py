@@ -185,7 +185,7 @@ def build_report(
         all_subsets = [s for c in categories for s in c.subsets]
         metric_scores.append(
             MetricScore(
-                name=metric if metric.startswith("pass@") else f"mean_{metric}",
+                name=metric if metric.startswith(("pass@", "pass^")) else f"mean_{metric}",
                 macro_score=_mean([s.score for s in all_subsets]),
                 categories=categories,
                 aggregation=how,

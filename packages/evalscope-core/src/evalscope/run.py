@@ -170,7 +170,16 @@ def run_task(
     prepared = backend.prepare(config)
 
     run_dir = choose_run_dir(config.work_dir, config.use_cache)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # what check_run_paths cannot foresee: /proc, a read-only mount, a full disk
+        from evalscope.errors import ConfigError
+
+        flag = "--work-dir" if config.use_cache is None else "--use-cache"
+        raise ConfigError(
+            f"{flag}: cannot create the run folder {run_dir} ({exc.strerror or exc}).",
+            hint="choose a folder you can write to, e.g. --work-dir ./outputs",
+        ) from None
     run = RunInfo(
         run_dir=run_dir,
         # An external engine's config names the model itself (eval_config.models[0].path): the backend knows.

@@ -74,6 +74,11 @@ class LoadShare(Protocol):
         abandoned in flight."""
         ...
 
+    def stop(self) -> None:
+        """Release no more requests (a stop rule fired, or Ctrl-C): `measure` returns soon, the
+        requests still in flight counted as abandoned. Called on the share's own event loop."""
+        ...
+
     def rebase(self, records: list[Any], offset: float) -> list[Any]: ...
 
 
@@ -86,9 +91,16 @@ class LoadResult:
 
 @runtime_checkable
 class DistributesLoad(Protocol):
-    def run_load(self, shares: list[Any], emit: Callable[[list[Any]], None]) -> LoadResult:
+    def run_load(
+        self,
+        shares: list[Any],
+        emit: Callable[[list[Any]], None],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> LoadResult:
         """Warm every share up, then start their measured phases at one instant; `emit` gets every
-        record, warm-up ones included, with its times in seconds since that instant."""
+        record, warm-up ones included, with its times in seconds since that instant. `should_stop`
+        (perf's stop rules and Ctrl-C) is polled every ~0.2 s in this process; once it is true every
+        share is told to `stop`, and the records measured until then still arrive."""
         ...
 
 

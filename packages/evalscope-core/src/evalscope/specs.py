@@ -107,8 +107,9 @@ class ScorerSpec(_Spec):
 
 
 class MetricSpec(_Spec):
-    """A metric: `impl` is `(values, weights, *, seed) -> MetricValue`, aggregating per-sample values
-    into a figure with its uncertainty (see `evalscope.aggregation`)."""
+    """A metric: `impl` is `(values, weights, *, seed, records) -> MetricValue` (the `Metric` protocol
+    of `evalscope.scoring`), aggregating per-sample values into a figure with its uncertainty (see
+    `evalscope.aggregation`); `records` are the samples behind the values, for metrics that need more."""
 
     higher_is_better: bool = True
 

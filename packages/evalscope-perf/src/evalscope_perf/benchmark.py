@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from evalscope_perf.config import PerfConfig, RunPoint, load_perf_config
+from evalscope_perf.config import LOCAL_APIS, PerfConfig, RunPoint, load_perf_config
 from evalscope_perf.summary import RepeatSummary, RunSummary, SlaResult, SweepSummary, write_json
 
 __all__ = ["PerfResult", "run_perf_benchmark"]
@@ -57,8 +57,21 @@ def run_perf_benchmark(cfg: PerfConfig | dict[str, Any] | str | Path, *, quiet: 
     """Run the stress test described by `cfg` (a PerfConfig, a dict of its fields, or a YAML/JSON file).
 
     Prints the tables unless `quiet`; returns every run's summary (and the SLA search, if any).
-    Ctrl-C ends it early with `interrupted=True`, keeping what was measured.
+    Ctrl-C ends it early with `interrupted=True`, keeping what was measured. `--api local` /
+    `local_vllm` first start a server for the checkpoint `--model` names and always stop it after.
     """
+    cfg = load_perf_config(cfg)
+    if cfg.api not in LOCAL_APIS:
+        return _run(cfg, quiet)
+    from evalscope_perf.local_server import local_server
+
+    with local_server(cfg) as server:
+        result = _run(cfg.model_copy(update={"url": server.url}), quiet)
+        server.keep_log(Path(result.output_dir))
+    return result
+
+
+def _run(cfg: PerfConfig, quiet: bool) -> PerfResult:
     from evalscope.secrets import redact_url, register_secrets
 
     from evalscope_perf import tables
@@ -66,7 +79,6 @@ def run_perf_benchmark(cfg: PerfConfig | dict[str, Any] | str | Path, *, quiet: 
     from evalscope_perf.preflight import preflight
     from evalscope_perf.prepare import prepare
 
-    cfg = load_perf_config(cfg)
     register_secrets(cfg.secrets())  # first: a test request's 401 may already quote the key
     trackers = _resolve_trackers(cfg)  # an unknown --visualizer fails before any request
     points = cfg.run_points()

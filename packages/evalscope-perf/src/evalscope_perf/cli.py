@@ -61,7 +61,17 @@ def command(
     api: str | None = _O(
         None,
         "--api",
-        help="openai | openai_completions | openai_embedding | rerank | openai_responses | pkg.module:Class.",
+        help="openai | openai_completions | openai_embedding | rerank | openai_responses | local | "
+        "local_vllm (start a server for --model) | pkg.module:Class.",
+    ),
+    port: int | None = _O(
+        None, "--port", help="Port of the --api local/local_vllm server (8877; 0 a free one)."
+    ),
+    attn_implementation: str | None = _O(
+        None, "--attn-implementation", help="--api local: transformers' attn_implementation (sdpa, ...)."
+    ),
+    local_server_timeout: float | None = _O(
+        None, "--local-server-timeout", help="Seconds for the local server to load and answer (600)."
     ),
     api_key: str | None = _O(None, "--api-key", help="Bearer token (never written to disk)."),
     headers: list[str] | None = _O(None, "--headers", help="Extra HTTP headers: --headers k=v k2=v2."),

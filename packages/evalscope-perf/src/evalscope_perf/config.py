@@ -17,8 +17,10 @@ from urllib.parse import unquote, urlsplit
 from evalscope.errors import ConfigError, UnknownNameError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-__all__ = ["PerfConfig", "RunPoint", "load_perf_config"]
+__all__ = ["LOCAL_APIS", "PerfConfig", "RunPoint", "load_perf_config"]
 
+#: `--api` values that start a server for the checkpoint `--model` names (local_server.py)
+LOCAL_APIS = ("local", "local_vllm")
 _KNOWN_ENDPOINTS = ("chat/completions", "completions", "embeddings", "rerank", "responses")
 SLA_VARIABLES = ("parallel", "rate")
 
@@ -57,6 +59,10 @@ class PerfConfig(BaseModel):
     api_key: str | None = Field(default=None, repr=False)
     headers: dict[str, str] = Field(default_factory=dict)
     tokenizer_path: str | None = None
+    # --api local / local_vllm: the server this command starts (EvalScope's --port, --attn-implementation)
+    port: int = 8877
+    attn_implementation: str | None = None
+    local_server_timeout: float = 600.0  # seconds for the server to load the model and answer
     # connection
     connect_timeout: float = 5.0
     read_timeout: float | None = 600.0
@@ -189,6 +195,7 @@ class PerfConfig(BaseModel):
             raise ValueError("--model is required (the model name the service expects)")
         self.api = registry.canonical_api(self.api)
         registry.resolve_api(self.api)
+        self._check_local_server()
         if self.prompt is None:
             registry.resolve_dataset(self.dataset)
         n = {len(self.number), len(self.parallel), len(self.rate)} - {1}
@@ -225,6 +232,25 @@ class PerfConfig(BaseModel):
         self._check_load_shape()
         self.url = self._resolve_url()
         return self
+
+    def _check_local_server(self) -> None:
+        """`--api local/local_vllm` benchmark the server they start: its URL replaces `--url`."""
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"--port {self.port} is not a TCP port (0-65535; 0 picks a free one)")
+        if self.local_server_timeout <= 0:
+            raise ValueError("--local-server-timeout is in seconds, > 0")
+        if self.attn_implementation and self.api != "local":
+            raise ValueError(
+                f"--attn-implementation applies to the transformers server of --api local, not --api {self.api}"
+            )
+        if self.api in LOCAL_APIS and self.runner != "local":
+            raise ValueError(
+                f"--api {self.api} serves the checkpoint on 127.0.0.1 of this machine, which --runner "
+                f"{self.runner}'s nodes cannot reach: drop --runner (--workers share this machine's server)"
+            )
+        if self.api in LOCAL_APIS:
+            # as EvalScope's; with --port 0 the port is known once the server starts (local_server.py)
+            self.url = f"http://127.0.0.1:{self.port}/v1/chat/completions"
 
     def _check_load_shape(self) -> None:
         """Contradictory or impossible arrival/sweep/stop settings fail here, before any request."""

@@ -94,7 +94,7 @@ def execute_run(
         if cfg.runner != "local":
             from evalscope_perf.load_share import run_with_runner
 
-            timing = run_with_runner(prep, point, sink, store, view)
+            timing = run_with_runner(prep, point, sink, store, view, ctrl)
         elif cfg.workers > 1:
             from evalscope_perf.workers import run_with_workers
 

@@ -19,7 +19,7 @@ from typing import Any
 from evalscope.errors import ConfigError
 
 from evalscope_perf.config import RunPoint
-from evalscope_perf.execute import PhaseTiming
+from evalscope_perf.execute import Control, PhaseTiming
 from evalscope_perf.live import LiveView
 from evalscope_perf.prepare import Prepared
 from evalscope_perf.record import RequestRecord
@@ -39,9 +39,16 @@ class RemoteShare:
     job: WorkerJob
     _client: Client | None = field(default=None, repr=False)
     _api: Any = field(default=None, repr=False)
+    _stop: asyncio.Event | None = field(default=None, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"job": self.job, "_client": None, "_api": None}
+        return {"job": self.job, "_client": None, "_api": None, "_stop": None}
+
+    def stop(self) -> None:
+        """A stop rule fired on the driver (or Ctrl-C): release nothing more."""
+        if self._stop is None:
+            self._stop = asyncio.Event()
+        self._stop.set()
 
     def _setup(self) -> tuple[Client, Any]:
         if self._client is None:
@@ -69,8 +76,10 @@ class RemoteShare:
                 flush()
 
         pumper = asyncio.ensure_future(pump())
+        if self._stop is None:
+            self._stop = asyncio.Event()
         try:
-            return await run_phase(client, api, load, batch.append, asyncio.Event())
+            return await run_phase(client, api, load, batch.append, self._stop)
         finally:
             pumper.cancel()
             flush()
@@ -121,7 +130,11 @@ def run_with_runner(
     sink: Callable[[RequestRecord], None],
     store: RecordStore,
     view: LiveView,
+    ctrl: Control | None = None,
 ) -> PhaseTiming:
+    """The run's shares on the runner's nodes. Stop rules are watched here, on the driver: the error
+    rate as records arrive, over-saturation on a clock whose origin is re-set by the first measured
+    record (the measured phase starts after every share's warm-up, at an instant the runner picks)."""
     from evalscope.runners import DistributesLoad, resolve_runner
 
     cfg = prep.cfg
@@ -135,17 +148,28 @@ def run_with_runner(
     shares = [RemoteShare(job) for job in worker_jobs(prep, point)]
     timing = PhaseTiming(time.perf_counter())
 
+    measuring = False
+
     def emit(records: list[Any]) -> None:
+        nonlocal measuring
         # Times arrive as seconds since the common start; this process's clock starts at `timing.start`.
         for rec in records:
+            if not measuring and not rec.warmup and ctrl is not None and ctrl.guard is not None:
+                measuring = True
+                ctrl.guard.start = time.perf_counter() - rec.end  # the common start, on this clock
             rec.start += timing.start
             rec.end += timing.start
             sink(rec)
         store.flush()
         view.refresh()
 
+    def should_stop() -> bool:
+        if ctrl is None:
+            return False
+        return ctrl.interrupted or (ctrl.guard is not None and measuring and ctrl.guard.check() is not None)
+
     view.restart_clock()
-    result = runner.run_load(shares, emit)
+    result = runner.run_load(shares, emit, should_stop)
     timing.abandoned = result.abandoned
     store.set_meta(
         "runner",

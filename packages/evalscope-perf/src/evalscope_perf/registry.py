@@ -32,6 +32,9 @@ _APIS: dict[str, str] = {
     "openai_embedding": "evalscope_perf.apis.openai:OpenAIEmbeddings",
     "openai_rerank": "evalscope_perf.apis.openai:OpenAIRerank",
     "openai_responses": "evalscope_perf.apis.openai:OpenAIResponses",
+    # chat completions to a server this command starts for --model (evalscope_perf.local_server)
+    "local": "evalscope_perf.apis.openai:OpenAIChat",
+    "local_vllm": "evalscope_perf.apis.openai:OpenAIChat",
 }
 _API_ALIASES = {
     "openai_chat": "openai",

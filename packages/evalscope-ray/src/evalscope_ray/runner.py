@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from evalscope.report import Report
     from evalscope.specs import BackendSpec
 
-__all__ = ["RayRunner"]
+__all__ = ["RayRunner", "known_answers"]
 
 log = logging.getLogger("evalscope.ray")
 
@@ -51,12 +51,6 @@ class RayRunner:
     # --- evalscope.runners.Runner -------------------------------------------------------------
 
     def check(self, config: TaskConfig, backend_spec: BackendSpec) -> None:
-        if config.rerun_review:
-            raise ConfigError(
-                "--rerun-review re-scores cached predictions in one process; the ray runner has nothing to "
-                "spread.",
-                hint="drop --runner ray for --rerun-review",
-            )
         connect(self.args.address, self.args.connect_timeout_s)
         # Workers on other nodes see the driver's data folder only by its path: make it explicit.
         data_dir = config.resolved_data_dir()
@@ -71,7 +65,9 @@ class RayRunner:
         pending: list[Shard] = []
         for shard in shards:
             path = run.shard_path(shard.benchmark, shard.key)
-            if path.is_file():  # written whole (atomic rename) when the shard finished
+            # --rerun-review scores every shard again (from the cached answers, asking no model); the
+            # new records replace the finished shard's file atomically when the shard completes.
+            if path.is_file() and not self.config.rerun_review:  # written whole (atomic rename) when done
                 records.setdefault(shard.benchmark, []).extend(_read_jsonl(path))
             else:
                 pending.append(shard)
@@ -175,7 +171,7 @@ class RayRunner:
             try:
                 while (shard := await queue.get()) is not None:
                     store = stores[shard.benchmark]
-                    known = {k: e for k in shard.answer_keys if (e := store.get(k)) is not None}
+                    known = known_answers(store, shard)
                     attempts[shard.key] = attempts.get(shard.key, 0) + 1
                     try:
                         result: list[dict[str, Any]] = []
@@ -241,7 +237,12 @@ class RayRunner:
 
     # --- perf: evalscope.runners.DistributesLoad ----------------------------------------------
 
-    def run_load(self, shares: list[Any], emit: Callable[[list[Any]], None]) -> LoadResult:
+    def run_load(
+        self,
+        shares: list[Any],
+        emit: Callable[[list[Any]], None],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> LoadResult:
         """One `LoadWorker` per share, spread over the nodes; all warm up, then start together.
 
         The common start is a wall-clock instant a little ahead, each node waiting for it on its own
@@ -250,9 +251,15 @@ class RayRunner:
         exact whatever the offset; records come back in seconds since the start.
         """
         ray = connect(self.args.address, self.args.connect_timeout_s)
-        return asyncio.run(self._load(ray, shares, emit))
+        return asyncio.run(self._load(ray, shares, emit, should_stop))
 
-    async def _load(self, ray: Any, shares: list[Any], emit: Callable[[list[Any]], None]) -> LoadResult:
+    async def _load(
+        self,
+        ray: Any,
+        shares: list[Any],
+        emit: Callable[[list[Any]], None],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> LoadResult:
         remote = ray.remote(LoadWorker).options(
             num_cpus=self.args.cpus_per_actor,
             scheduling_strategy="SPREAD",
@@ -276,12 +283,36 @@ class RayRunner:
                         lates.append(float(payload["late_s"]))
                         out.nodes.append(str(payload["node_id"]))
 
-            await asyncio.gather(*(pump(a) for a in actors))
+            async def watch() -> None:
+                """Perf's stop rules live on the driver: poll them, and tell every share once."""
+                while should_stop is not None:
+                    await asyncio.sleep(0.2)
+                    if should_stop():
+                        log.info("ray: a stop rule fired; stopping %d load shares", len(actors))
+                        await asyncio.gather(*(a.stop.remote() for a in actors), return_exceptions=True)
+                        return
+
+            watcher = asyncio.ensure_future(watch())
+            try:
+                await asyncio.gather(*(pump(a) for a in actors))
+            finally:
+                watcher.cancel()
             out.start_spread_s = max(lates) - min(lates) if lates else 0.0
             return out
         finally:
             for a in actors:
                 ray.kill(a, no_restart=True)
+
+
+def known_answers(store: JsonlStore, shard: Shard) -> dict[str, dict[str, Any]]:
+    """The cached answers a shard's worker is handed: those of its requests, and every answer
+    recorded for one of its samples -- the later turns of a multi-turn sample and the steps of an
+    agent episode have keys the plan cannot know in advance, so a resumed shard would otherwise ask
+    them again."""
+    known = {k: e for k in shard.answer_keys if (e := store.get(k)) is not None}
+    ids = set(shard.sample_ids)
+    known.update({k: e for k, e in store.records.items() if e.get("sample") in ids})
+    return known
 
 
 def _dumps(record: dict[str, Any]) -> str:

@@ -81,6 +81,10 @@ class LoadWorker:
         await self.share.warm_up(self.warm.extend)
         return len(self.warm)
 
+    async def stop(self) -> None:
+        """The driver's stop rules fired: runs beside `measure` on this actor's event loop."""
+        self.share.stop()
+
     async def measure(self, start_wall: float) -> AsyncIterator[tuple[str, Any]]:
         """Waits until wall-clock `start_wall`, then measures; records come back with times in
         seconds since that instant on this node's monotonic clock (see docs/ray.md, clocks)."""

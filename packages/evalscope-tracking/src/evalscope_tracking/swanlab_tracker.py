@@ -2,9 +2,9 @@
 
 Mode: `SWANLAB_MODE` if set, else `online` when a key is known (perf's `--swanlab-api-key` or
 `SWANLAB_API_KEY`), else `offline`: the run is written under `<SWANLAB_LOG_DIR or work_dir/swanlog>`
-without a network (`swanlab sync <run folder>` uploads it later). `SWANLAB_MODE=local` (SwanLab's
-own dashboard, `swanlab watch`) also needs `swanlab[dashboard]`, which is not in our extra: its
-`swanboard` pins `rich<14`, older than the rest of the project uses. The project is `SWANLAB_PROJECT`
+without a network (`swanlab sync <run folder>` uploads it later). `SWANLAB_MODE=local` writes into
+SwanLab's local store, which its own dashboard serves offline (`swanlab watch <log dir>`; the extra
+installs `swanlab[dashboard]` for it). The project is `SWANLAB_PROJECT`
 or the record's project (`evalscope`, perf: `perf_benchmark`, as EvalScope names it). Files are not
 attached: SwanLab logs media, not arbitrary files; the run folder holds them.
 """

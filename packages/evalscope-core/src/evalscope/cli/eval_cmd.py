@@ -102,7 +102,9 @@ def command(
         None, "--eval-config", help="Backend config: a file path or JSON."
     ),
     runner: str | None = typer.Option(
-        None, "--runner", help="Where the work runs: local (default) or ray (pip install evalscope-ray)."
+        None,
+        "--runner",
+        help="Where the work runs: local (default) or ray (packages/evalscope-ray of this repository).",
     ),
     runner_args: str | None = typer.Option(
         None, "--runner-args", help='The runner\'s settings as JSON or k=v: {"shard_size": 50}.'

@@ -1,10 +1,11 @@
 """The scripted model: routes, counters, faults, replies -- what the server answers, and when.
 
 Model routes (each also under `/v1`): `POST /chat/completions` (with `stream`, `n`,
-`stream_options.include_usage`), `POST /completions`, `POST /embeddings`, `POST /rerank` (or
-`/reranks`). Testing routes (no API key needed): `GET /models`, `GET /health`, `GET /stats`,
-`POST /stats/reset` (`?attempts=1` also forgets which faulted keys already failed), `POST /config`
-(replace the settings: a JSON `ServerConfig`; counters and attempts start again).
+`stream_options.include_usage`), `POST /completions`, `POST /responses` (OpenAI's Responses API, its
+shapes in `responses_api.py`), `POST /embeddings`, `POST /rerank` (or `/reranks`). Testing routes
+(no API key needed): `GET /models`, `GET /health`, `GET /stats`, `POST /stats/reset` (`?attempts=1`
+also forgets which faulted keys already failed), `POST /config` (replace the settings: a JSON
+`ServerConfig`; counters and attempts start again).
 
 `/stats` holds the counters (`requests`, `ok`, `streams`, `faults` by kind, `routes` with
 `requests`/`ok`/`faults`/`inputs` each, `by_key`: requests per key) and the clocks a benchmark splits
@@ -34,17 +35,27 @@ from evalscope.testing.connection import Connection, Request
 from evalscope.testing.faults import FAULT_KINDS, FaultState, echo_credentials
 from evalscope.testing.replies import ReplyTable, content_text, last_user_text, split_tokens, word_count
 from evalscope.testing.responders import ReplyError, hash_embedding, load_factory
-from evalscope.testing.wire import SSEEncoder, error_payload, http_head, json_response, stream_head
+from evalscope.testing.responses_api import ResponsesEncoder, input_messages, response_object
+from evalscope.testing.wire import (
+    SSEEncoder,
+    error_payload,
+    http_head,
+    json_response,
+    stream_head,
+    wire_tool_calls,
+)
 
 __all__ = ["ScriptedApp"]
 
 _ROUTES = {
     "/chat/completions": "chat",
     "/completions": "completions",
+    "/responses": "responses",
     "/embeddings": "embeddings",
     "/rerank": "rerank",
     "/reranks": "rerank",
 }
+_GENERATING = ("chat", "completions", "responses")  # routes that stream tokens
 _HTML_PAGE = (
     b"<!DOCTYPE html><html><head><title>Welcome</title></head><body>A web app, not an API.</body></html>"
 )
@@ -268,17 +279,13 @@ class ScriptedApp:
 
     @staticmethod
     def _streamed(job: _Job) -> bool:
-        return job.route in ("chat", "completions") and bool(job.body.get("stream"))
+        return job.route in _GENERATING and bool(job.body.get("stream"))
 
     # -- replies -------------------------------------------------------------------------------------
 
     def _produce(self, job: _Job) -> None:
         cfg, body = self.config, job.body
-        if (
-            cfg.misbehave == "echo_key_500"
-            and self.ok >= cfg.misbehave_after
-            and job.route in ("chat", "completions")
-        ):
+        if cfg.misbehave == "echo_key_500" and self.ok >= cfg.misbehave_after and job.route in _GENERATING:
             auth = job.request.headers.get("authorization", "")
             self._error(
                 job.conn, job.request, 500, f"Upstream auth failed for header {auth!r}", "server_error"
@@ -290,20 +297,24 @@ class ScriptedApp:
         if job.route == "rerank":
             self._rerank(job)
             return
-        n = max(1, int(body.get("n") or 1))
+        responses = job.route == "responses"
+        n = 1 if responses else max(1, int(body.get("n") or 1))
         if cfg.tokens is not None:
-            count = cfg.tokens if isinstance(cfg.tokens, int) else int(body.get("max_tokens") or 16)
+            limit = body.get("max_output_tokens" if responses else "max_tokens")
+            count = cfg.tokens if isinstance(cfg.tokens, int) else int(limit or 16)
             self._complete(job, [[cfg.token_text] * max(count, 1)] * n, "length")
-        elif job.route == "chat" and "chat" in self.responders:
-            messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+        elif job.route in ("chat", "responses") and "chat" in self.responders:
+            messages = _messages(job.route, body)
 
             def done(ok: bool, value: Any) -> None:
                 if ok and isinstance(value, str):
                     self._complete(job, [split_tokens(value)] * n, "stop")
+                elif responses and ok and isinstance(value, dict):
+                    self._responder_failed(job, TypeError("the scripted /responses route serves text only"))
                 elif ok and isinstance(value, dict) and isinstance(value.get("tool_calls"), list):
                     # a function-calling reply: {"content": optional text, "tool_calls": [...]}
                     text = split_tokens(str(value.get("content") or ""))
-                    self._complete(job, [text] * n, "tool_calls", _wire_calls(value["tool_calls"]))
+                    self._complete(job, [text] * n, "tool_calls", wire_tool_calls(value["tool_calls"]))
                 else:
                     self._responder_failed(
                         job, value if not ok else TypeError(f"a chat responder returned {value!r}")
@@ -326,8 +337,8 @@ class ScriptedApp:
         self, job: _Job, choices: list[list[str]], finish: str, tool_calls: list[dict[str, Any]] | None = None
     ) -> None:
         cfg, body, chat = self.config, job.body, job.route == "chat"
-        if chat:
-            messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+        if job.route in ("chat", "responses"):
+            messages = _messages(job.route, body)
             prompt_tokens = sum(word_count(content_text(m.get("content"))) for m in messages)
         else:
             prompt_tokens = sum(word_count(p) for p in _prompts("completions", body))
@@ -338,8 +349,11 @@ class ScriptedApp:
             "total_tokens": prompt_tokens + completion_tokens,
         }
         self.routes[job.route]["inputs"] += len(choices)
-        ident = f"{'chatcmpl' if chat else 'cmpl'}-{next(self._ids):08x}"
         model = str(body.get("model") or cfg.model)
+        if job.route == "responses":
+            self._respond(job, choices[0], usage, model)
+            return
+        ident = f"{'chatcmpl' if chat else 'cmpl'}-{next(self._ids):08x}"
         if self._streamed(job):
             self._stream(
                 job,
@@ -380,6 +394,25 @@ class ScriptedApp:
         due = job.ready + cfg.ttft + max(steps - 1, 0) * cfg.itl  # when the last token would be written
         job.conn.later(due, self._write_whole, job, json_response(200, raw, job.request.keep_alive))
 
+    def _respond(self, job: _Job, pieces: list[str], usage: dict[str, int], model: str) -> None:
+        """A `/responses` reply: the same timing as a chat reply, in the Responses API's shapes."""
+        cfg, ident, created = self.config, f"{next(self._ids):08x}", int(time.time())
+        if self._streamed(job):
+            reported = usage if cfg.usage else None
+            enc = ResponsesEncoder(id=ident, model=model, created=created, pieces=pieces, usage=reported)
+            self._stream(job, enc, [pieces], "stop", usage)
+            return
+        broken = cfg.misbehave if self.ok >= cfg.misbehave_after else None
+        text = None if broken == "null_content" else "".join(pieces)
+        payload = response_object(
+            ident, model, created, text, usage if cfg.usage else None, output=broken != "empty_choices"
+        )
+        raw = json.dumps(payload).encode()
+        if broken == "truncated_json":
+            raw = raw[: len(raw) // 2]
+        due = job.ready + cfg.ttft + max(len(pieces) - 1, 0) * cfg.itl  # when the last token would be written
+        job.conn.later(due, self._write_whole, job, json_response(200, raw, job.request.keep_alive))
+
     def _write_whole(self, job: _Job, data: bytes) -> None:
         now = time.perf_counter()
         if self.config.record_timings:
@@ -392,7 +425,7 @@ class ScriptedApp:
     def _stream(
         self,
         job: _Job,
-        enc: SSEEncoder,
+        enc: SSEEncoder | ResponsesEncoder,
         choices: list[list[str]],
         finish: str,
         usage: dict[str, int],
@@ -400,7 +433,7 @@ class ScriptedApp:
     ) -> None:
         cfg, conn = self.config, job.conn
         if cfg.max_active > 0 and self.active >= cfg.max_active:  # a full server: wait for a slot
-            self.waiting.append((conn, lambda: self._stream(job, enc, choices, finish, usage)))
+            self.waiting.append((conn, lambda: self._stream(job, enc, choices, finish, usage, tool_calls)))
             return
         if cfg.max_active > 0 and job.ready < time.perf_counter():
             job.ready = time.perf_counter()  # dequeued: its timing starts when it got the slot
@@ -549,11 +582,17 @@ class ScriptedApp:
         job.conn.call_in_thread(self.responders["rerank"], (query, docs), done, self._locks["rerank"])
 
 
+def _messages(route: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A chat's messages; a `/responses` request's `instructions` and `input` as chat messages."""
+    if route == "responses":
+        return input_messages(body)
+    return [m for m in body.get("messages") or [] if isinstance(m, dict)]
+
+
 def _prompts(route: str, body: dict[str, Any]) -> list[str]:
-    """What a request asks: the last user message of a chat; a completion's prompt(s)."""
-    if route == "chat":
-        messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-        return [last_user_text(messages)]
+    """What a request asks: the last user message of a chat (or a response's input); a completion's prompt(s)."""
+    if route in ("chat", "responses"):
+        return [last_user_text(_messages(route, body))]
     raw = body.get("prompt", "")
     return [p if isinstance(p, str) else str(p) for p in (raw if isinstance(raw, list) else [raw])]
 
@@ -569,23 +608,3 @@ def _request_key(route: str, body: dict[str, Any]) -> str:
 
 def _timing_key(job: _Job) -> str:
     return job.request.headers.get("x-request-id") or job.key or str(job.arrival)
-
-
-def _wire_calls(calls: list[Any]) -> list[dict[str, Any]]:
-    """A responder's tool calls in the OpenAI shape: `{"name", "arguments"}` or `{"function": {...}}`,
-    arguments as a JSON string (a dict is encoded), ids `call_<n>` where none is given."""
-    out: list[dict[str, Any]] = []
-    for k, call in enumerate(calls):
-        function = dict(call.get("function") or call)
-        args = function.get("arguments", "{}")
-        out.append(
-            {
-                "id": call.get("id") or f"call_{k}",
-                "type": "function",
-                "function": {
-                    "name": str(function.get("name") or ""),
-                    "arguments": args if isinstance(args, str) else json.dumps(args),
-                },
-            }
-        )
-    return out

@@ -4,8 +4,9 @@ Where a reply comes from, first match wins:
 
 1. `tokens` (an int, or `"max_tokens"`: the request's `max_tokens`, 16 when absent): a *synthetic*
    reply of that many `token_text` tokens, finish reason `length` -- the fake model of perf tests;
-2. for chat requests, a responder (`responders.chat`: a Python callable given to `InProcessServer`,
-   or `{"factory": "package.module:function", "args": {...}}`, imported in the server's process);
+2. for chat requests (and `/responses`, whose input is read as chat messages), a responder
+   (`responders.chat`: a Python callable given to `InProcessServer`, or
+   `{"factory": "package.module:function", "args": {...}}`, imported in the server's process);
 3. the reply table: the FIRST entry, in order, whose `contains` is a substring of the request key
    (the last user message; a completion's prompt), else `default_reply`.
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["SSEEncoder", "error_payload", "http_head", "json_response", "stream_head"]
+__all__ = ["SSEEncoder", "error_payload", "http_head", "json_response", "stream_head", "wire_tool_calls"]
 
 _REASONS = {
     100: "Continue",
@@ -137,3 +137,23 @@ class SSEEncoder:
     def done() -> bytes:
         """`data: [DONE]` and the chunked body's terminator."""
         return b"%x\r\n%s\r\n0\r\n\r\n" % (len(_DONE), _DONE)
+
+
+def wire_tool_calls(calls: list[Any]) -> list[dict[str, Any]]:
+    """A responder's tool calls in the OpenAI shape: `{"name", "arguments"}` or `{"function": {...}}`,
+    arguments as a JSON string (a dict is encoded), ids `call_<n>` where none is given."""
+    out: list[dict[str, Any]] = []
+    for k, call in enumerate(calls):
+        function = dict(call.get("function") or call)
+        args = function.get("arguments", "{}")
+        out.append(
+            {
+                "id": call.get("id") or f"call_{k}",
+                "type": "function",
+                "function": {
+                    "name": str(function.get("name") or ""),
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+            }
+        )
+    return out

@@ -2,7 +2,8 @@
 
 Scoring is Math-Verify equality with EvalScope's `integer_only`: the reference and the extracted
 answer must both be integer literals, so `\\boxed{\\frac{408}{2}}` is wrong where `\\boxed{204}` is
-right. EvalScope's optional LLM-judge re-check is not available here.
+right. EvalScope's optional LLM-judge re-check is `--judge-strategy llm_recall`: the judge
+(`aime_equivalence`, EvalScope's prompt) looks again only at the answers this rule marked wrong.
 """
 
 from __future__ import annotations

@@ -77,7 +77,10 @@ class GeneralArena(Benchmark):
         from evalscope_native.arena.results import leaderboard
 
         board = leaderboard(list(records), self.seed or 0)
-        return report.model_copy(update={"extra": {**report.extra, "arena": board}})
+        # EvalScope's rows are `winrate`, `winrate_lower`, `winrate_upper`: a Bradley-Terry figure is
+        # not a mean, so the report's usual `mean_` prefix would misname it.
+        metrics = [m.model_copy(update={"name": m.name.removeprefix("mean_")}) for m in report.metrics]
+        return report.model_copy(update={"metrics": metrics, "extra": {**report.extra, "arena": board}})
 
     def report_files(self, report: Report, records: Any) -> dict[str, str]:
         from evalscope_native.arena.results import battles_file, leaderboard_text

@@ -16,9 +16,10 @@ it names the same way, plus one standard error per average:
   `count`.
 
 Each average has `<kind>_stderr`: micro and weighted from the collection's aggregation (`mean`:
-the sample standard error, and the ratio estimator's for weighted; `aggregation: bootstrap` adds
-`micro_ci`/`weighted_ci`, a seeded 95 % interval); macro combines its children's,
-√(Σ seᵢ²) / k, where a child of one sample borrows the group's pooled variance. A failed sample
+the sample standard error, and the ratio estimator's for weighted); macro combines its children's,
+√(Σ seᵢ²) / k, where a child of one sample borrows the group's pooled variance. Each also has
+`<kind>_ci`, a 95 % interval: the aggregation's own where it has one (`aggregation: bootstrap`, a
+seeded percentile interval, for micro and weighted), else the normal one, average ± 1.96 · stderr. A failed sample
 counts 0 and one a scorer could not decide is left out, as in every report.
 """
 
@@ -185,8 +186,18 @@ class _Figures:
             out["weighted_stderr"] = weighted.stderr
         for kind, value in (("micro", micro), ("weighted", weighted)):
             if value is not None and value.ci_low is not None and value.ci_high is not None:
-                out[f"{kind}_ci"] = [value.ci_low, value.ci_high]
+                out[f"{kind}_ci"] = [value.ci_low, value.ci_high]  # the aggregation's own (bootstrap)
+        for kind in ("micro", "macro", "weighted") if macro else ("micro",):
+            if f"{kind}_ci" not in out:
+                out[f"{kind}_ci"] = _normal_interval(out[f"{kind}_avg."], out[f"{kind}_stderr"])
         return out
+
+
+def _normal_interval(value: float, stderr: float | None) -> list[float] | None:
+    """The 95 % normal interval, value ± 1.96 standard errors (None without a standard error)."""
+    if stderr is None or not math.isfinite(stderr) or not math.isfinite(value):
+        return None
+    return [value - 1.96 * stderr, value + 1.96 * stderr]
 
 
 def _mean(values: list[float]) -> float:

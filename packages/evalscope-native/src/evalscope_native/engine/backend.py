@@ -29,6 +29,7 @@ from evalscope.sharding import RequestGate, Shard
 from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
 from evalscope_native.engine.conversation import converse
+from evalscope_native.engine.gc_tuning import fewer_gc_passes
 from evalscope_native.engine.plan import BenchmarkPlan, Item, Plan, build_plan
 from evalscope_native.engine.progress import progress_bar
 from evalscope_native.engine.retry import Outcome, call_with_retry
@@ -65,6 +66,7 @@ class Prepared:
 
 
 class NativeBackend:
+    @fewer_gc_passes
     def prepare(self, config: TaskConfig) -> Prepared:
         if config.rerun_review and (config.use_cache is None or not config.use_cache.is_dir()):
             raise ConfigError(
@@ -83,6 +85,7 @@ class NativeBackend:
             asyncio.run(_check_services(model, plan.judge_panel))
         return Prepared(plan, model, CircuitBreaker(config.retry.max_consecutive_failures))
 
+    @fewer_gc_passes
     def run(self, prepared: Prepared, run: RunInfo) -> list[Report]:
         return asyncio.run(self._run_all(prepared, run))
 
@@ -134,7 +137,7 @@ class NativeBackend:
         )
         try:
             # A multi-turn sample is done when its last turn is: each turn is looked up as it is built.
-            multi = bench.adapter.multi_turn
+            multi = bench.adapter.multi_turn or bench.adapter.agent  # turns are looked up one by one
             todo = list(bench.items) if multi else [it for it in bench.items if cache.get(it.key) is None]
             cached = len(bench.items) - len(todo)
             log.info(
@@ -325,7 +328,8 @@ class NativeBackend:
                     log.warning("%s: not sent: %s", item.sample.id, item.error)
                     loop.call_soon(done, item, Outcome(None, 0, item.error))
                     continue
-                shared = inflight.get(item.key)
+                # an agent's planned request (policy + tools) is the same for every task: never shared
+                shared = None if adapter is not None and adapter.agent else inflight.get(item.key)
                 if shared is not None:  # an identical request is already on its way
                     loop.call_soon(done, item, await shared)
                     continue
@@ -338,7 +342,18 @@ class NativeBackend:
                         call = functools.partial(_gated, gate, call)
                     return call_with_retry(call, config.retry, timeout, rng, label=label, breaker=breaker)
 
-                if adapter is not None and adapter.multi_turn:
+                if adapter is not None and adapter.agent:  # τ-bench: the benchmark runs the episode
+                    from evalscope_native.engine.agent_session import AgentRun, run_agent_sample
+
+                    def retry(call: Any, label: str) -> Any:
+                        return call_with_retry(call, config.retry, timeout, rng, label=label)
+
+                    session = AgentRun(
+                        item.sample.id, send, retry, cache, functools.partial(cache_key, identity),
+                        cache_only=config.rerun_review,
+                    )  # fmt: skip
+                    outcome = await run_agent_sample(adapter, item, session)
+                elif adapter is not None and adapter.multi_turn:
                     outcome = await converse(
                         adapter, item, send, cache, functools.partial(cache_key, identity),
                         cache_only=config.rerun_review,

@@ -12,13 +12,14 @@ lines skipped with a warning naming `file:line`, every line redacted — is the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from evalscope.contracts import GenerateRequest, ModelOutput
+from evalscope.contracts import GenerateRequest, ImagePart, ModelOutput
 from evalscope.jsonl_store import JsonlStore
 
 log = logging.getLogger("evalscope.native.cache")
@@ -35,8 +36,37 @@ def cache_key(identity: dict[str, Any], request: GenerateRequest) -> str:
         payload["tools"] = request.tools
     if request.tool_choice is not None:
         payload["tool_choice"] = request.tool_choice
+    # An image given as a local path is read when the request is sent: the key covers its bytes too,
+    # so an image changed in place is asked again rather than answered from the cache.
+    files = [
+        _file_digest(part.image)
+        for m in request.messages
+        for part in m.parts or ()
+        if isinstance(part, ImagePart) and _is_local_image(part.image)
+    ]
+    if files:
+        payload["image_files"] = files
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _is_local_image(image: str) -> bool:
+    return not image.startswith(("data:", "http://", "https://"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _file_digest(path: str) -> str:
+    """The file's sha256 (cached per path, size and mtime); "missing" when it cannot be read -- that
+    sample fails when it is sent, naming the file."""
+    try:
+        st = Path(path).expanduser().stat()
+        return _digest(str(Path(path).expanduser()), st.st_size, st.st_mtime_ns)
+    except OSError:
+        return "missing"
 
 
 class PredictionCache:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalscope import registry
-from evalscope.aggregation import passk_names
+from evalscope.aggregation import passhatk_names, passk_names
 from evalscope.benchmark import Benchmark, SampleInputError
 from evalscope.config import TaskConfig
 from evalscope.contracts import GenerateRequest, Sample
@@ -127,6 +127,8 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
         for subset in subsets:
             items += _subset_items(config, adapter, subset, start=len(items))
         report_metrics = values + passk_names(config.generation_config.n)
+        if adapter.pass_hat_k:  # τ-bench: all k of the n trials succeed
+            report_metrics += passhatk_names(config.generation_config.n)
         plan.benchmarks.append(
             BenchmarkPlan(
                 spec,

@@ -138,7 +138,7 @@ def _finish(bench: BenchmarkPlan, pending: Pending) -> None:
     rec.unscored = unscored[0] if unscored else None
     explanations = [s.explanation for s in first if s.explanation]
     rec.explanation = "\n\n".join(explanations) if explanations else None
-    rec.scores = reduce_completions(per_completion, bench.values)
+    rec.scores = reduce_completions(per_completion, bench.values, pass_hat=bench.adapter.pass_hat_k)
     rec.weights = bench.adapter.metric_weights(pending.sample)
     for score in first:
         rec.weights |= score.weights

@@ -103,7 +103,7 @@ async def run_shard(
     bench = _bench(prepared, shard.benchmark)
     items = [bench.items[i] for i in shard.indices]
     answers = _ShardAnswers(known, on_answer)
-    multi = bench.adapter.multi_turn
+    multi = bench.adapter.multi_turn or bench.adapter.agent
     todo = list(items) if multi else [it for it in items if answers.get(it.key) is None]
     records: dict[int, SampleRecord] = {}
     pool = ThreadPoolExecutor(
@@ -129,6 +129,11 @@ async def run_shard(
             out = answers.get(it.key)
             if out is not None:
                 done(it, Outcome(out, 0))
+        if config.rerun_review and not multi:  # as a local --rerun-review: score what is cached, ask nothing
+            missing = Outcome(None, 0, "no cached prediction to re-review (--rerun-review)")
+            for it in todo:
+                done(it, missing)
+            todo = []
         cache = cast(PredictionCache, answers)  # the two methods `_execute` calls
         await backend._execute(
             prepared.model, config, todo, cache, done, prepared.breaker, bench.adapter, gate=gate

@@ -197,7 +197,15 @@ def judge_report(records: Sequence[Any], main: str, panel: Any) -> dict[str, Any
         if len(by_judge) >= 2:
             labels.append(list(by_judge.values()))
     if labels:
-        out["panel_agreement"] = {"fleiss_kappa": fleiss_kappa(labels), "items": len(labels)}
+        # Fleiss' kappa needs the same raters on every item: one judge failing on one answer must
+        # not void the whole figure, so it is taken over the items every judging judge decided.
+        raters = max(len(r) for r in labels)
+        complete = [r for r in labels if len(r) == raters]
+        out["panel_agreement"] = {
+            "fleiss_kappa": fleiss_kappa(complete),
+            "items": len(complete),
+            "items_left_out": len(labels) - len(complete),
+        }
     human = [
         (r.scores.get(main), float(r.metadata["human_label"]))
         for r in scored

@@ -27,10 +27,16 @@ def has_images(messages: list[ChatMessage]) -> bool:
 
 
 def wire_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
-    return [
-        {"role": m.role, "content": m.content} if m.parts is None else {"role": m.role, "content": _parts(m)}
-        for m in messages
-    ]
+    return [_wire(m) for m in messages]
+
+
+def _wire(m: ChatMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": m.role, "content": m.content if m.parts is None else _parts(m)}
+    if m.tool_calls is not None:  # an agent's earlier calls, sent back with the conversation
+        out["tool_calls"] = list(m.tool_calls)
+    if m.tool_call_id is not None:  # a tool result
+        out["tool_call_id"] = m.tool_call_id
+    return out
 
 
 def _parts(message: ChatMessage) -> list[dict[str, Any]]:

@@ -7,6 +7,9 @@
 * `flickr8k`: Flickr8k's images with their captions as the text, EvalScope's way, read from
   `--dataset-path`: a folder or the WebDataset `.tar` shards of `clip-benchmark/wds_flickr8k`
   (members `<key>.jpg` + `<key>.txt`), or a folder of images with same-named `.txt` captions.
+  Without `--dataset-path` the test split's shards (`test/0.tar`, `test/1.tar`, ...) are downloaded
+  from the hub (`--dataset-source`, ModelScope by default, as EvalScope), only as many as the run's
+  prompts need; offline that fails at once and names the flag to use.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from evalscope.errors import ConfigError, DataFormatError
+from evalscope.errors import ConfigError, DataFormatError, DatasetNotFoundError
 
 from evalscope_perf.apis.base import Prompt
-from evalscope_perf.datasets.base import DatasetContext, require_path
+from evalscope_perf.datasets.base import DatasetContext, download_hub_file, require_path
 from evalscope_perf.datasets.random_tokens import random_prompts
 
 __all__ = ["flickr8k", "png_bytes", "random_vl"]
@@ -102,7 +105,30 @@ def _pairs_from_tar(path: Path) -> list[tuple[str, str, bytes]]:
     return out
 
 
+FLICKR8K_HUB_ID = "clip-benchmark/wds_flickr8k"  # the same id on ModelScope and Hugging Face
+
+
+def _hub_shards(ctx: DatasetContext) -> list[tuple[str, str, bytes]]:
+    """The test split's WebDataset shards from the hub, one after another until `ctx.count` pairs are
+    read; the first must download (its error says how to work offline), a later missing one ends the split."""
+    triples: list[tuple[str, str, bytes]] = []
+    shard = 0
+    while len(triples) < ctx.count:
+        try:
+            path = download_hub_file(ctx, FLICKR8K_HUB_ID, FLICKR8K_HUB_ID, f"test/{shard}.tar")
+        except DatasetNotFoundError:
+            if shard == 0:
+                raise
+            break
+        triples += _pairs_from_tar(path)
+        shard += 1
+    return triples
+
+
 def flickr8k(ctx: DatasetContext) -> list[Prompt]:
+    if not ctx.path:
+        found = _hub_shards(ctx)
+        return [_message(caption, [(mime, data)]) for mime, caption, data in found[: ctx.count]]
     root = require_path(ctx, "the wds_flickr8k .tar shards (or a folder of images with .txt captions)")
     files = sorted(root.rglob("*")) if root.is_dir() else [root]
     triples: list[tuple[str, str, bytes]] = []

@@ -1,4 +1,4 @@
-"""bfcl_v3: the Berkeley Function Calling Leaderboard v3 (`AI-ModelScope/bfcl_v3`), single-turn subsets.
+"""bfcl_v3: the Berkeley Function Calling Leaderboard v3 (`AI-ModelScope/bfcl_v3`).
 
 EvalScope 1.14.1's adapter, with its data (the hub's one table; each row's `subset` column picks the
 subset, `functions`/`tools`/`turns`/`ground_truth` are JSON strings) and its two modes
@@ -11,9 +11,14 @@ must name them.
 Scored with BFCL's AST checker (bfcl_ast.py); `irrelevance` / `live_irrelevance` pass when the model
 makes no call, `live_relevance` when it makes one. The report's `extra["bfcl"]` has EvalScope's
 summary rows: non_live, live, multi_turn and overall, averaged as EvalScope averages them.
-java / javascript run with the tools API only (their values are strings in that language's syntax,
-converted by BFCL's converters); prompt mode decodes Python calls and leaves them out. Not here yet:
-the multi_turn_* subsets (BFCL's executable environments); asking for them fails before the run.
+java / javascript values are strings in that language's syntax, converted by BFCL's converters; in
+prompt mode their replies are read with tree-sitter's Java / JavaScript grammars as BFCL reads them
+(bfcl_langs.py).
+
+The multi_turn_* subsets are agent samples (`agent`, `run_agent`): the conversation runs turn by turn
+against BFCL's executable environments and is graded by BFCL's multi-turn checker, both in the `bfcl`
+engine environment (bfcl_multi_turn.py, bfcl_env.py). Without that environment, naming a multi-turn
+subset fails before the run with the install command, and the default subsets leave them out.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from evalscope.benchmark import Benchmark, SampleInputError
-from evalscope.contracts import ChatMessage, Sample
-from evalscope.errors import ConfigError
+from evalscope.contracts import ChatMessage, GenerateRequest, ModelOutput, Sample
+from evalscope.errors import MissingDependencyError
 from evalscope.scoring import Score
 
 from evalscope_native.families.function_calling.bfcl_ast import (
@@ -34,10 +39,14 @@ from evalscope_native.families.function_calling.bfcl_ast import (
     decode_ast_prompting,
     is_empty_output,
 )
+from evalscope_native.families.function_calling.bfcl_multi_turn import MULTI_TURN_SUBSETS
 from evalscope_native.families.function_calling.tool_schema import check_tools, parse_arguments
 
 if TYPE_CHECKING:
+    from evalscope.benchmark import AgentSession
     from evalscope.report import Report, SampleRecord
+
+    from evalscope_native.families.function_calling.bfcl_env import BFCLEnvironments
 
 __all__ = ["BFCLv3", "CATEGORIES", "bfcl_scorer"]
 
@@ -57,13 +66,15 @@ CATEGORIES = {
     "irrelevance": "RELEVANCE",
     "live_relevance": "RELEVANCE",
     "live_irrelevance": "RELEVANCE",
+    **{s: "MULTI_TURN" for s in MULTI_TURN_SUBSETS},
 }
-NOT_YET = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
-PROMPT_PYTHON_ONLY = ("java", "javascript")  # prompt mode decodes Python calls only
 _RELEVANCE = ("irrelevance", "live_irrelevance", "live_relevance")
 
 
 class BFCLv3(Benchmark):
+    _environments: BFCLEnvironments | None = None
+    _chosen: list[str] | None = None
+
     @property
     def is_fc_model(self) -> bool:
         return bool(self.args.extra_params.get("is_fc_model", True))
@@ -73,26 +84,32 @@ class BFCLv3(Benchmark):
         return bool(self.args.extra_params.get("underscore_to_dot", True))
 
     def subsets(self) -> list[str]:
-        later = [s for s in self.args.subset_list or [] if s in NOT_YET]
-        if later:
-            raise ConfigError(
-                f"bfcl_v3 subset(s) {', '.join(later)} are not supported by this edition yet: the multi-turn "
-                "subsets need BFCL's executable environments.",
-                hint=f"choose from {', '.join(CATEGORIES)} (the single-turn subsets)",
-            )
+        if self._chosen is None:
+            self._chosen = self._choose()
+            # multi-turn samples run as agents: the adapter drives each conversation (run_agent)
+            self.agent = any(s in MULTI_TURN_SUBSETS for s in self._chosen)
+        return list(self._chosen)
+
+    def _choose(self) -> list[str]:
         chosen = super().subsets()
-        if not self.is_fc_model:
-            asked = [s for s in self.args.subset_list or [] if s in PROMPT_PYTHON_ONLY]
-            if asked:
-                raise ConfigError(
-                    f"bfcl_v3 in prompt mode (is_fc_model false) decodes Python calls only; {', '.join(asked)} "
-                    "needs BFCL's Java/JavaScript parsers, which this edition does not have.",
-                    hint="evaluate java/javascript with the tools API (is_fc_model true), or leave them out",
+        named = [s for s in self.args.subset_list or [] if s in MULTI_TURN_SUBSETS]
+        if any(s in MULTI_TURN_SUBSETS for s in chosen):
+            from evalscope_native.families.function_calling.bfcl_env import BFCLEnvironments, find_bfcl
+
+            try:
+                self._environments = BFCLEnvironments(find_bfcl().python)
+            except MissingDependencyError as exc:
+                if named:  # asked for by name: fail before the run, with the install command
+                    raise MissingDependencyError(
+                        f"bfcl_v3 subset(s) {', '.join(named)} run BFCL's executable environments, which are "
+                        f"not installed: {exc.message}",
+                        hint=exc.hint,
+                    ) from None
+                log.warning(
+                    "bfcl_v3: multi-turn subsets left out (BFCL's environments are not installed; %s)",
+                    exc.hint,
                 )
-            dropped = [s for s in chosen if s in PROMPT_PYTHON_ONLY]
-            if dropped:
-                log.warning("bfcl_v3 prompt mode: %s left out (Python calls only)", ", ".join(dropped))
-            chosen = [s for s in chosen if s not in PROMPT_PYTHON_ONLY]
+                chosen = [s for s in chosen if s not in MULTI_TURN_SUBSETS]
         return chosen
 
     def data_subset(self, subset: str) -> str:
@@ -105,6 +122,8 @@ class BFCLv3(Benchmark):
         return CATEGORIES.get(subset, "default")
 
     def record_to_sample(self, record: dict[str, Any], subset: str, index: int) -> Sample:
+        if subset in MULTI_TURN_SUBSETS:
+            return self._multi_turn_sample(record, subset, index)
         turns = _json(record["turns"])
         messages = list(turns[0]) if turns else []
         if self.is_fc_model and messages and messages[0].get("role") == "system":
@@ -124,6 +143,52 @@ class BFCLv3(Benchmark):
                 "messages": messages,
             },
         )
+
+    def _multi_turn_sample(self, record: dict[str, Any], subset: str, index: int) -> Sample:
+        """A multi-turn row (EvalScope's `preprocess_row`): every turn's messages, the system message of
+        each dropped for FC models; the environments' `initial_config` and `involved_classes`; the
+        held-out functions by turn (`missed_functions`); the ground truth as call strings per turn."""
+        turns = [list(t) for t in _json(record["turns"])]
+        if self.is_fc_model:
+            turns = [t[1:] if t and t[0].get("role") == "system" else t for t in turns]
+        first = [str(m.get("content") or "") for m in (turns[0] if turns else []) if m.get("role") == "user"]
+        entry_id = str(record.get("id", f"{subset}_{index}"))
+        return Sample(
+            id=entry_id,
+            input=first[-1] if first else "",
+            target=json.dumps(_json(record.get("ground_truth", "[]"))),
+            subset=subset,
+            metadata={
+                "test_category": str(record.get("test_category", subset)),
+                "multi_turn": True,
+                "entry_id": entry_id,
+                "functions": _json(record.get("functions", "[]")),
+                "tools": _json(record["tools"]),
+                "turns": turns,
+                "messages": turns[0] if turns else [],
+                "missed_functions": _json(record.get("missed_functions") or "{}"),
+                "initial_config": _json(record.get("initial_config") or "{}"),
+                "involved_classes": _json(record["involved_classes"]),
+                "ground_truth": _json(record.get("ground_truth", "[]")),
+            },
+        )
+
+    def environments(self) -> BFCLEnvironments:
+        """The `bfcl` engine's driver (found when the subsets are chosen, or here for an adapter that only
+        scores; the process starts on the first request). `MissingDependencyError` names the install."""
+        if self._environments is None:
+            from evalscope_native.families.function_calling.bfcl_env import BFCLEnvironments, find_bfcl
+
+            self._environments = BFCLEnvironments(find_bfcl().python)
+        return self._environments
+
+    async def run_agent(self, sample: Sample, request: GenerateRequest, session: AgentSession) -> ModelOutput:
+        """Multi-turn samples: EvalScope's conversation loop; single-turn ones: the one planned request."""
+        if not sample.metadata.get("multi_turn"):
+            return await session.generate(request)
+        from evalscope_native.families.function_calling.bfcl_multi_turn import run_conversation
+
+        return await run_conversation(sample, request, session, self.environments(), fc=self.is_fc_model)
 
     def build_messages(self, sample: Sample, fewshot_samples: list[Sample]) -> list[ChatMessage]:
         return [
@@ -186,12 +251,22 @@ class BFCLScorer:
     values = ("acc",)
 
     def __init__(self, benchmark: BFCLv3) -> None:
+        self.benchmark = benchmark
         self.fc = benchmark.is_fc_model
         self.underscore_to_dot = benchmark.underscore_to_dot
 
     def _decoded(self, sample: Sample, completion: str) -> list[Any]:
         """EvalScope's decoding of the first turn's reply; raises where EvalScope's does."""
         if not self.fc:
+            language = sample.metadata.get("language", "python")
+            if language in ("java", "javascript"):  # BFCL's tree-sitter reading of the reply
+                from evalscope_native.families.function_calling.bfcl_langs import (
+                    decode_java_calls,
+                    decode_js_calls,
+                )
+
+                decoded: Any = (decode_java_calls if language == "java" else decode_js_calls)(completion)
+                return decoded
             return decode_ast_prompting(completion)
         calls = sample.metadata.get("tool_calls") or []
         tools = sample.metadata["tools"]
@@ -205,6 +280,16 @@ class BFCLScorer:
 
     def __call__(self, sample: Sample, completion: str, extracted: str) -> Score:
         category = sample.metadata["test_category"]
+        if sample.metadata.get("multi_turn"):
+            from evalscope_native.families.function_calling import bfcl_multi_turn
+
+            return bfcl_multi_turn.score(
+                sample,
+                completion,
+                self.benchmark.environments(),
+                fc=self.fc,
+                underscore_to_dot=self.underscore_to_dot,
+            )
         if category in _RELEVANCE:
             error = None
             try:

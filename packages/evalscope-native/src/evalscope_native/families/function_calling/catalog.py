@@ -5,10 +5,11 @@ from __future__ import annotations
 from evalscope.specs import BenchmarkSpec, MetricSpec, ScorerSpec
 
 _HERE = "evalscope_native.families.function_calling"
-#: the single-turn subsets (the multi_turn_* ones are not supported yet)
+#: EvalScope's 17 subsets; the multi_turn_* ones run in BFCL's environments (the `bfcl` engine)
 BFCL_SUBSETS = ("simple", "multiple", "parallel", "parallel_multiple", "java", "javascript", "live_simple",
                 "live_multiple", "live_parallel", "live_parallel_multiple", "irrelevance", "live_irrelevance",
-                "live_relevance")  # fmt: skip
+                "live_relevance", "multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param",
+                "multi_turn_long_context")  # fmt: skip
 
 
 def specs() -> list[BenchmarkSpec]:
@@ -43,14 +44,16 @@ def specs() -> list[BenchmarkSpec]:
             pretty_name="BFCL-v3",
             impl=f"{_HERE}.bfcl_v3:BFCLv3",
             scorer="bfcl_v3",
-            description="Berkeley Function Calling Leaderboard v3, single-turn subsets: BFCL's AST "
-            "checker on the calls (tools API, or a prompt mode with extra_params.is_fc_model false).",
+            description="Berkeley Function Calling Leaderboard v3: BFCL's AST checker on the single-turn "
+            "calls (tools API, or a prompt mode with extra_params.is_fc_model false); the multi-turn subsets "
+            "converse with BFCL's executable environments and are graded by its multi-turn checker "
+            "(scripts/install_engines.sh bfcl).",
             tags=("function_calling", "agent"),
             dataset_id="AI-ModelScope/bfcl_v3",
             subsets=BFCL_SUBSETS,
             eval_split="train",
             metrics=("acc",),
-            version="1.0.0",
+            version="1.1.0",
             paper_url="https://gorilla.cs.berkeley.edu/leaderboard.html",
         ),
         BenchmarkSpec(
@@ -68,6 +71,23 @@ def specs() -> list[BenchmarkSpec]:
             aggregation="fc_applicable_mean",
             version="1.1.0",
             paper_url="https://arxiv.org/abs/2307.16789",
+        ),
+        BenchmarkSpec(
+            name="tau_bench",
+            pretty_name="τ-bench",
+            impl=f"{_HERE}.tau_bench:TauBench",
+            scorer="tau_bench",
+            description="τ-bench (retail, airline): the model serves a user simulated by a second model "
+            "(extra_params user_model / api_base / api_key / generation_config), calling the domain's tools "
+            "in process under its policy; reward 1 when the final database equals the ground truth's and the "
+            "required outputs were said. --generation-config n=k runs k trials: mean, pass@k and pass^k.",
+            tags=("function_calling", "reasoning", "agent"),
+            dataset_id="https://github.com/sierra-research/tau-bench",
+            subsets=("airline", "retail"),
+            eval_split="test",
+            metrics=("acc",),
+            version="1.0.0",
+            paper_url="https://arxiv.org/abs/2406.12045",
         ),
     ]
 
@@ -97,6 +117,13 @@ def scorer_specs() -> list[ScorerSpec]:
             impl=f"{_HERE}.tool_bench:tool_bench_scorer",
             values=("F1", "Act.EM", "plan_em", "HalluRate", "Rouge-L", "Easy_F1", "Hard_F1"),
             description="ToolBench-Static's step scorer: argument F1, action EM, plan EM, hallucination, Rouge-L.",
+        ),
+        ScorerSpec(
+            name="tau_bench",
+            impl=f"{_HERE}.tau_bench:tau_bench_scorer",
+            values=("acc",),
+            description="τ-bench's reward of one trial: final database hash equals the ground truth's, "
+            "required outputs present in the agent's replies.",
         ),
     ]
 

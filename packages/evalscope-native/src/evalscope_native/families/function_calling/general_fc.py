@@ -22,7 +22,7 @@ from evalscope_native.families.function_calling.tool_schema import check_tools, 
 
 __all__ = ["GeneralFC", "GeneralFCScorer", "general_fc_scorer", "is_tool_call"]
 
-_ROLES = ("system", "user", "assistant")
+_ROLES = ("system", "user", "assistant", "tool")
 
 
 def is_tool_call(finish_reason: str | None) -> bool:
@@ -44,13 +44,12 @@ class GeneralFC(Benchmark):
             sent = check_tools(tools)
         except ValueError as exc:
             sent, problem = None, str(exc)
-        roles = sorted(
-            {str(m.get("role")) for m in messages if m.get("role") not in _ROLES or m.get("tool_calls")}
-        )
+        roles = sorted({str(m.get("role")) for m in messages if m.get("role") not in _ROLES})
         if problem is None and roles:
             problem = (
-                f"messages with role(s) {', '.join(roles)} (tool results or earlier tool calls) cannot be sent "
-                "yet, only system, user and assistant text; drop them from the record or evaluate it elsewhere"
+                f"messages with role(s) {', '.join(roles)} cannot be sent, only system, user, assistant (with "
+                "its tool_calls) and tool messages; rewrite them in the record (a legacy function message "
+                "as a tool message with its tool_call_id)"
             )
         user = [str(m.get("content") or "") for m in messages if m.get("role") == "user"]
         return Sample(
@@ -71,11 +70,20 @@ class GeneralFC(Benchmark):
         messages: list[ChatMessage] = []
         if self.args.system_prompt:
             messages.append(ChatMessage(role="system", content=self.args.system_prompt))
-        messages += [
-            ChatMessage(role=m["role"], content=str(m.get("content") or ""))
-            for m in sample.metadata["messages"]
-            if m.get("role") in _ROLES
-        ]
+        for m in sample.metadata["messages"]:
+            if m.get("role") not in _ROLES:
+                continue
+            calls = m.get("tool_calls") if m["role"] == "assistant" else None
+            messages.append(
+                ChatMessage(
+                    role=m["role"],
+                    content=str(m.get("content") or ""),
+                    tool_calls=tuple(calls) if calls else None,  # an earlier call, sent back as it was
+                    tool_call_id=str(m["tool_call_id"])
+                    if m["role"] == "tool" and "tool_call_id" in m
+                    else None,
+                )
+            )
         return messages
 
     def request_tools(
