@@ -294,6 +294,30 @@ def test_user_simulator_failure_is_counted_not_scored(tmp_path: Path) -> None:
     }
 
 
+def test_a_dead_user_simulator_stops_the_run_before_it_starts(tmp_path: Path) -> None:
+    """Checked with the model's service before the run: seconds and one error, not every task failed
+    after its retries."""
+    import socket
+    import time
+
+    from evalscope.errors import EvalScopeError
+
+    root = _data(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    with InProcessServer({"model": "agent"}, chat=_agent([])) as agent:
+        config = _config(agent, agent, root, tmp_path / "out")
+        config["dataset_args"]["tau_bench"]["extra_params"]["api_base"] = dead
+        started = time.monotonic()
+        with pytest.raises(EvalScopeError) as info:
+            run_task(config)
+        took = time.monotonic() - started
+        assert agent.stats()["requests"] == 0  # no task was started
+    assert "tau_bench simulated user (user)" in str(info.value) and "connection refused" in str(info.value)
+    assert took < 30 and not (tmp_path / "out").exists()
+
+
 def test_resume_replays_episodes_from_the_cache(tmp_path: Path) -> None:
     root = _data(tmp_path)
     bodies: list[dict[str, Any]] = []

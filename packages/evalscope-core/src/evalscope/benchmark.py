@@ -202,6 +202,13 @@ class Benchmark:
         """
         raise NotImplementedError(f"{self.name} sets agent = True but does not implement run_agent")
 
+    async def check_services(self) -> None:
+        """Before the run, with the model's connection check: any service the benchmark calls itself
+        (τ-bench's simulated user) answers. Raise an `EvalScopeError` naming the service and the
+        setting to fix: a dead endpoint must stop the run in seconds, not fail every sample after its
+        retries. Default: nothing to check."""
+        return None
+
     def request_tools(
         self, sample: Sample
     ) -> tuple[list[dict[str, Any]] | None, str | dict[str, Any] | None]:

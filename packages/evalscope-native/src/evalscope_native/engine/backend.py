@@ -13,12 +13,14 @@ import logging
 import os
 import random
 import sys
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evalscope import registry
+from evalscope.benchmark import Benchmark
 from evalscope.config import TaskConfig
 from evalscope.contracts import ChecksConnection, GenerateRequest, Model
 from evalscope.errors import ConfigError, EvalScopeError
@@ -38,8 +40,9 @@ from evalscope_native.engine.scoring import score_async, score_sync
 log = logging.getLogger("evalscope.native")
 
 
-async def _check_services(model: Model, panel: Any) -> None:
-    """The model service and every judge service, each checked once (`ChecksConnection`)."""
+async def _check_services(model: Model, panel: Any, benchmarks: Sequence[Benchmark] = ()) -> None:
+    """The model service, every judge service and the services benchmarks call themselves (τ-bench's
+    simulated user), each checked once (`ChecksConnection`, `Benchmark.check_services`)."""
     if isinstance(model, ChecksConnection):
         await model.check_connection()
     if panel is not None:
@@ -47,6 +50,8 @@ async def _check_services(model: Model, panel: Any) -> None:
             await panel.check_connection()
         except EvalScopeError as exc:
             raise type(exc)(f"judge: {exc.message}", exc.hint) from None
+    for adapter in benchmarks:
+        await adapter.check_services()
 
 
 async def _gated(gate: RequestGate, call: Any) -> Any:
@@ -82,7 +87,7 @@ class NativeBackend:
                 item.key = cache_key(identity, item.request)
         if config.test_connection and not config.rerun_review:
             # Before any output: a dead URL must cost a second and an exit code 2, not a folder of failures.
-            asyncio.run(_check_services(model, plan.judge_panel))
+            asyncio.run(_check_services(model, plan.judge_panel, [b.adapter for b in plan.benchmarks]))
         return Prepared(plan, model, CircuitBreaker(config.retry.max_consecutive_failures))
 
     @fewer_gc_passes

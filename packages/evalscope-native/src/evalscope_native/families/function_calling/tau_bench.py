@@ -35,7 +35,7 @@ from evalscope.benchmark import AgentSession, Benchmark, SampleInputError
 from evalscope.config import DatasetArgs, GenerationConfig
 from evalscope.contracts import ChatMessage, GenerateRequest, ModelError, ModelOutput, Sample
 from evalscope.datasets import LoadedSplit
-from evalscope.errors import ConfigError, closest
+from evalscope.errors import ConfigError, EvalScopeError, closest
 from evalscope.scoring import Score
 from evalscope.specs import BenchmarkSpec
 
@@ -221,15 +221,32 @@ class TauBench(Benchmark):
             raise SampleInputError(f"tau_bench sample {sample.id}: {problem}")
         return tool_schemas()[sample.subset], None  # τ-bench sends the tools without a tool_choice
 
-    async def run_agent(self, sample: Sample, request: GenerateRequest, session: AgentSession) -> ModelOutput:
+    def _user_model(self) -> Any:
         from evalscope.config import TaskConfig
 
         from evalscope_native.models.openai_api import OpenAIModel
 
-        user = OpenAIModel(
+        return OpenAIModel(
             TaskConfig(model=str(self.settings["user_model"]), api_url=str(self.settings["api_base"]),
                        api_key=str(self.settings["api_key"]))
         )  # fmt: skip
+
+    async def check_services(self) -> None:
+        """The simulated user's service, checked before the run like the model's: a dead or wrong
+        endpoint stops the run in seconds instead of failing every task after its retries."""
+        user = self._user_model()
+        try:
+            await user.check_connection()
+        except EvalScopeError as exc:
+            raise type(exc)(
+                f"tau_bench simulated user ({self.settings['user_model']}): {exc.message}",
+                exc.hint or "check dataset_args.tau_bench.extra_params user_model / api_base / api_key",
+            ) from None
+        finally:
+            await user.aclose()
+
+    async def run_agent(self, sample: Sample, request: GenerateRequest, session: AgentSession) -> ModelOutput:
+        user = self._user_model()
         trials = []
         try:
             for trial in range(request.config.n or 1):  # one after the other: eval_batch_size bounds the load
