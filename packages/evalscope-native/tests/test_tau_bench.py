@@ -420,3 +420,19 @@ def test_tools_match_tau_bench(tmp_path: Path) -> None:
             del sys.modules[name]
         sys.modules.update(saved)
     assert checked > 2000
+
+
+def test_offline_without_local_data_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--offline` reaches the adapter: no download is tried, the error names the fix."""
+    import urllib.request
+
+    def no_network(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an offline run tried to download")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(DatasetNotFoundError, match="offline") as info:
+        run_task({"model": "mock_llm", "datasets": ["tau_bench"], "work_dir": str(tmp_path / "out"),
+                  "data_dir": str(tmp_path / "empty"), "offline": True})  # fmt: skip
+    assert "local_path" in (info.value.hint or "")
+    assert not (tmp_path / "out").exists()

@@ -115,7 +115,7 @@ def test_unreachable_url_fails_at_once_with_a_clear_message(cli_env: dict[str, s
               "--parallel", "64", "--outputs-dir", str(tmp_path / "out")),
         env=cli_env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert res.returncode == 1
+    assert res.returncode == 2  # as `evalscope eval`: a usage problem found before the run
     assert f"cannot connect to 127.0.0.1:{port}" in res.stderr and "is the model server running" in res.stderr
     assert not (tmp_path / "out").exists()  # failed before any load or output
 

@@ -112,7 +112,7 @@ def test_a_rejected_test_request_shows_the_servers_message_without_the_key(
               "--number", "5", "--debug", "--outputs-dir", str(out)),
         env=cli_env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert res.returncode == 1, res.stderr
+    assert res.returncode == 2, res.stderr  # a rejected test request is a usage problem (as eval)
     assert "test request" in res.stderr and "HTTP 401: Incorrect API key provided" in res.stderr
     assert "[debug] status 401" in res.stderr and res.stderr.count("authorization: ***") >= 2  # raw + error
     assert server.stats()["faults"]["echo_401"] == 1  # a 401 is not retried

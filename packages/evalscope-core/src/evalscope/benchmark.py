@@ -78,6 +78,8 @@ class Benchmark:
         self.seed = seed
         #: the run's local data root (--data-dir / EVALSCOPE_DATA_DIR), for adapters with side files
         self.data_dir: Path | None = None
+        #: the run is offline (--offline / HF_HUB_OFFLINE=1): an adapter that downloads side files must not
+        self.offline = False
         if self.args.prompt_template:
             self.prompt_template = self.args.prompt_template
         if self.args.few_shot_prompt_template:

@@ -16,7 +16,7 @@ import socket
 import ssl
 from urllib.parse import urlsplit
 
-from evalscope.errors import EvalScopeError
+from evalscope.errors import ServiceUnreachableError
 from evalscope.http.exchange import Exchange
 from evalscope.secrets import redact_message, redact_url
 
@@ -27,10 +27,6 @@ from evalscope_perf.runner import make_client, run_async
 __all__ = ["ServiceUnreachableError", "preflight"]
 
 _RETRYABLE = (0, 429, 500, 502, 503, 504)
-
-
-class ServiceUnreachableError(EvalScopeError):
-    """The model service cannot be reached or refuses the test request."""
 
 
 def preflight(prep: Prepared) -> None:

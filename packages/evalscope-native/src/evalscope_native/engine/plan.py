@@ -119,6 +119,7 @@ def build_plan(config: TaskConfig, identity: dict[str, Any] | None = None) -> Pl
         adapter: Benchmark = adapter_cls(spec, args)
         adapter.seed = config.seed
         adapter.data_dir = config.resolved_data_dir()
+        adapter.offline = config.is_offline()
         scorers = build_scorers(adapter, judging)
         values = [n for b in scorers for n in b.names]
         aggregation = registry.metrics().resolve(adapter.aggregation)

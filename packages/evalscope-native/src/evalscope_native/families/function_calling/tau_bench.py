@@ -172,7 +172,7 @@ class TauBench(Benchmark):
 
     def domain(self, name: str) -> Domain:
         if name not in self._domains:
-            root = find_root(self.args.local_path, self.data_dir, self.subsets())
+            root = find_root(self.args.local_path, self.data_dir, self.subsets(), offline=self.offline)
             self._domains[name] = load_domain(root, name, self.eval_split)
         return self._domains[name]
 

@@ -64,7 +64,9 @@ class Domain:
         return data
 
 
-def find_root(local_path: str | None, data_dir: Path | None, domains: list[str]) -> Path:
+def find_root(
+    local_path: str | None, data_dir: Path | None, domains: list[str], *, offline: bool = False
+) -> Path:
     """The folder holding the domains: the user's `local_path`, else `<data dir>/tau_bench`, else the
     downloaded copy. A folder that exists but lacks a file fails in `load_domain`, naming the file."""
     roots = [Path(local_path).expanduser()] if local_path else []
@@ -79,7 +81,7 @@ def find_root(local_path: str | None, data_dir: Path | None, domains: list[str])
             hint="give the folder that holds retail/ and airline/ (τ-bench's tau_bench/envs/), each with "
             "data/*.json, wiki.md and tasks_test.json",
         )
-    return _download(roots)
+    return _download(roots, offline)
 
 
 def load_domain(root: Path, name: str, split: str) -> Domain:
@@ -167,7 +169,7 @@ def state_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(str(to_hashable(data)).encode("utf-8")).hexdigest()
 
 
-def _download(looked: list[Path]) -> Path:
+def _download(looked: list[Path], offline: bool = False) -> Path:
     """τ-bench's files from GitHub into the cache, once (the hub path: never used by the tests)."""
     import io
     import tarfile
@@ -183,7 +185,7 @@ def _download(looked: list[Path]) -> Path:
         "put τ-bench's tau_bench/envs/ folder (retail/, airline/) there and pass it as "
         "dataset_args.tau_bench.local_path"
     )
-    if any(
+    if offline or any(
         os.environ.get(v, "").strip().lower() in ("1", "true", "yes")
         for v in ("HF_HUB_OFFLINE", "EVALSCOPE_OFFLINE")
     ):
