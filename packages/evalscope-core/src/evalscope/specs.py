@@ -85,6 +85,13 @@ class BenchmarkSpec(_Spec):
         default_factory=dict,
         description="Rows of the eval split per subset, where known (for `evalscope list`).",
     )
+    prestart: str | None = Field(
+        default=None,
+        description="`module:function` called first thing by `evalscope eval` when this benchmark is "
+        "named, before the CLI's own imports: it starts a slow helper (a scoring process) so that its "
+        "start-up overlaps the run's. Its module must import cheaply; a failure is ignored (the "
+        "benchmark starts the helper itself later).",
+    )
 
 
 class ModelSpec(_Spec):

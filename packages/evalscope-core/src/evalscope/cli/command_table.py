@@ -16,6 +16,7 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 GROUP_HEADER = "[evalscope.plugins]"
 
@@ -75,28 +76,69 @@ def forget_plugin_commands() -> None:
         pass
 
 
+def _cached(fingerprint: str) -> dict[str, Any] | None:
+    try:
+        cached = json.loads(_cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(cached, dict) and cached.get("fingerprint") == fingerprint and "prestarts" in cached:
+        return cached
+    return None
+
+
 def plugin_commands() -> dict[str, CommandEntry]:
     """Plugin-owned commands, from the disk cache when the installed plugins have not changed."""
     fingerprint = plugin_fingerprint()
-    path = _cache_path()
-    try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
-        if cached.get("fingerprint") == fingerprint:
+    cached = _cached(fingerprint)
+    if cached is not None:
+        try:
             return {c["name"]: CommandEntry(**c) for c in cached["commands"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+        except (KeyError, TypeError):
+            pass
+    return _rebuild(fingerprint)
+
+
+def _rebuild(fingerprint: str) -> dict[str, CommandEntry]:
+    """Ask the hooks (plugin manager and registries: ~0.4 s) and write the cache."""
     commands = _commands_from_hook()
+    data = {
+        "fingerprint": fingerprint,
+        "commands": [asdict(c) for c in commands.values()],
+        "prestarts": _prestarts_from_specs(),
+    }
+    path = _cache_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(
-            json.dumps({"fingerprint": fingerprint, "commands": [asdict(c) for c in commands.values()]}),
-            encoding="utf-8",
-        )
+        tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs speed
     return commands
+
+
+def prestarts(refresh: bool = False) -> dict[str, str]:
+    """Benchmark name (and alias) -> its `BenchmarkSpec.prestart`, from the cache only: reading it must
+    cost milliseconds at the start of `evalscope eval`. `refresh` rebuilds a missing or stale cache
+    (the eval command does it once its own registry is loaded, so the next run has the table)."""
+    fingerprint = plugin_fingerprint()
+    cached = _cached(fingerprint)
+    if cached is None and refresh:
+        _rebuild(fingerprint)
+        cached = _cached(fingerprint)
+    table = cached.get("prestarts") if cached else None
+    return {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+def _prestarts_from_specs() -> dict[str, str]:
+    from evalscope import registry
+
+    out: dict[str, str] = {}
+    for spec in registry.benchmarks().all():
+        if spec.prestart:
+            for name in (spec.name, spec.canonical_name, *spec.aliases):
+                out[name] = spec.prestart
+    return out
 
 
 def _commands_from_hook() -> dict[str, CommandEntry]:

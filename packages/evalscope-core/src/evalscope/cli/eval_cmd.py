@@ -213,11 +213,23 @@ def command(
             _say(f"resume with: {resume_command(sys.argv[1:], started[0].run_dir)}")
         raise
     failed = sum(r.num_errors for r in reports.values())
+    _remember_prestarts()
     if started:
         _say(f"results in {started[0].run_dir} (reports/, reviews/, predictions/, logs/)")
     if failed and not task.ignore_errors:
         print(f"{failed} sample(s) failed; exit code 1 (pass --ignore-errors to exit 0).", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def _remember_prestarts() -> None:
+    """Fill the cached prestart table for the next run when it is missing or stale (the registry is
+    loaded by now, so this costs little; see `evalscope.cli.boot`). Never fails the run."""
+    try:
+        from evalscope.cli.command_table import prestarts
+
+        prestarts(refresh=True)
+    except Exception:  # noqa: BLE001 - an optimisation only
+        pass
 
 
 def _say(text: str) -> None:

@@ -45,6 +45,8 @@ def _core() -> list[BenchmarkSpec]:
             name="gsm8k",
             pretty_name="GSM8K",
             impl="evalscope_native.benchmarks.gsm8k:GSM8K",
+            # the Math-Verify scoring process starts while the CLI imports and plans (cli/boot.py)
+            prestart="evalscope_native.benchmarks.math_equivalence:warm_up",
             scorer="math_verify",
             description="Grade-school math word problems; chain-of-thought, answer in \\boxed{}.",
             tags=("math", "reasoning"),

@@ -12,6 +12,8 @@ from evalscope.specs import BenchmarkSpec
 from evalscope_native.benchmarks.bbh import TASKS as BBH_TASKS
 from evalscope_native.benchmarks.bbh import TEST_COUNTS as BBH_COUNTS
 
+#: the Math-Verify scoring process starts while the CLI imports and plans (evalscope.cli.boot)
+PRESTART = "evalscope_native.benchmarks.math_equivalence:warm_up"
 _PKG = "evalscope_native.benchmarks"
 LEVELS = ("Level 1", "Level 2", "Level 3", "Level 4", "Level 5")
 
@@ -22,6 +24,7 @@ def specs() -> list[BenchmarkSpec]:
             name="math_500",
             pretty_name="MATH-500",
             impl=f"{_PKG}.math_500:Math500",
+            prestart=PRESTART,
             scorer="math_verify",
             description="500 MATH competition problems (PRM800K test split) by level; answers checked by Math-Verify.",
             tags=("math", "reasoning"),
@@ -39,6 +42,7 @@ def specs() -> list[BenchmarkSpec]:
             name="competition_math",
             pretty_name="Competition-MATH",
             impl=f"{_PKG}.competition_math:CompetitionMath",
+            prestart=PRESTART,
             scorer="math_verify",
             description="The 5,000 MATH test problems by level, 4-shot from train; answers checked by Math-Verify.",
             tags=("math", "reasoning"),
@@ -56,6 +60,7 @@ def specs() -> list[BenchmarkSpec]:
             name="aime24",
             pretty_name="AIME-2024",
             impl=f"{_PKG}.aime:AIME",
+            prestart=PRESTART,
             scorer="math_verify",
             judge_scorer="aime_equivalence",
             description="AIME 2024 I and II: 30 problems with integer answers 0-999; zero-shot.",
@@ -71,6 +76,7 @@ def specs() -> list[BenchmarkSpec]:
             name="aime25",
             pretty_name="AIME-2025",
             impl=f"{_PKG}.aime:AIME",
+            prestart=PRESTART,
             scorer="math_verify",
             judge_scorer="aime_equivalence",
             description="AIME 2025 I and II: 30 problems with integer answers 0-999; zero-shot.",

@@ -1,0 +1,63 @@
+"""`evalscope.cli.boot`: the named benchmarks' helpers start before the CLI imports anything heavy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from evalscope.cli import boot, command_table
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["eval", "--model", "m", "--datasets", "gsm8k", "arc", "--limit", "1"], ["gsm8k", "arc"]),
+        (["eval", "--datasets=gsm8k,math_500"], ["gsm8k", "math_500"]),
+        (["eval", "--datasets", "gsm8k,arc", "--datasets", "aime24"], ["gsm8k", "arc", "aime24"]),
+        (["perf", "--datasets", "gsm8k"], []),  # only `eval` names benchmarks
+        (["eval", "--model", "gsm8k"], []),
+        ([], []),
+    ],
+)
+def test_named_datasets(argv: list[str], names: list[str]) -> None:
+    assert boot.named_datasets(argv) == names
+
+
+def test_prestart_calls_each_named_benchmark_s_helper_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    helper = types.ModuleType("prestart_helper_for_test")
+    helper.start = lambda: calls.append("start")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "prestart_helper_for_test", helper)
+    table = {"gsm8k": "prestart_helper_for_test:start", "math_500": "prestart_helper_for_test:start"}
+    monkeypatch.setattr(command_table, "prestarts", lambda refresh=False: table)
+    boot._prestart(["eval", "--datasets", "gsm8k", "math_500", "arc"])
+    assert calls == ["start"]  # one helper, however many benchmarks share it
+    monkeypatch.setattr(command_table, "prestarts", lambda refresh=False: {"gsm8k": "no_such_module:f"})
+    boot._prestart(["eval", "--datasets", "gsm8k"])  # a broken entry is ignored: the run starts it itself
+
+
+def test_a_run_writes_the_table_the_next_run_reads(tmp_path: Path) -> None:
+    """The eval command fills the cached table once its registry is loaded; `evalscope --help` and
+    the boot read it without loading any plugin."""
+    env = {**os.environ, "EVALSCOPE_CACHE_DIR": str(tmp_path / "cache")}
+    code = (
+        "import json, sys\n"
+        "from evalscope.cli import command_table\n"
+        "before = command_table.prestarts()\n"
+        "after = command_table.prestarts(refresh=True)\n"
+        "print(json.dumps([before, after, sorted(m for m in sys.modules if m.startswith('evalscope_native'))]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    before, after, _ = json.loads(out.stdout)
+    assert before == {}  # no cache yet: nothing started early, nothing loaded to find out
+    assert after["gsm8k"] == "evalscope_native.benchmarks.math_equivalence:warm_up"
+    assert after["math_500"] == after["aime24"] == after["gsm8k"] and "arc" not in after
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    cached, _, loaded = json.loads(again.stdout)
+    assert cached == after  # read from the cache...
+    assert loaded == []  # ...without importing any plugin (the refresh found it fresh)
