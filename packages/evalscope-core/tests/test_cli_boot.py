@@ -34,10 +34,10 @@ def test_prestart_calls_each_named_benchmark_s_helper_once(monkeypatch: pytest.M
     helper.start = lambda: calls.append("start")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "prestart_helper_for_test", helper)
     table = {"gsm8k": "prestart_helper_for_test:start", "math_500": "prestart_helper_for_test:start"}
-    monkeypatch.setattr(command_table, "prestarts", lambda refresh=False: table)
+    monkeypatch.setattr(command_table, "cached_prestarts", lambda: table)
     boot._prestart(["eval", "--datasets", "gsm8k", "math_500", "arc"])
     assert calls == ["start"]  # one helper, however many benchmarks share it
-    monkeypatch.setattr(command_table, "prestarts", lambda refresh=False: {"gsm8k": "no_such_module:f"})
+    monkeypatch.setattr(command_table, "cached_prestarts", lambda: {"gsm8k": "no_such_module:f"})
     boot._prestart(["eval", "--datasets", "gsm8k"])  # a broken entry is ignored: the run starts it itself
 
 
@@ -61,3 +61,67 @@ def test_a_run_writes_the_table_the_next_run_reads(tmp_path: Path) -> None:
     cached, _, loaded = json.loads(again.stdout)
     assert cached == after  # read from the cache...
     assert loaded == []  # ...without importing any plugin (the refresh found it fresh)
+
+
+def test_the_boot_reads_a_stale_table_and_a_broken_one_is_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The boot's read skips the fingerprint (a head start only); a missing or torn file is no table."""
+    monkeypatch.setenv("EVALSCOPE_CACHE_DIR", str(tmp_path))
+    assert command_table.cached_prestarts() == {}
+    stale = {"fingerprint": "not-this-install", "commands": [], "prestarts": {"gsm8k": "m:f"}}
+    (tmp_path / "commands.json").write_text(json.dumps(stale), encoding="utf-8")
+    assert command_table.cached_prestarts() == {"gsm8k": "m:f"}
+    assert command_table.prestarts() == {}  # the checked read refuses it
+    (tmp_path / "commands.json").write_text('{"prestarts": {"gsm8k": "m:f"', encoding="utf-8")
+    assert command_table.cached_prestarts() == {}
+
+
+def _fast_exit_script(body: str) -> str:
+    return (
+        "import sys, threading, atexit\n"
+        "import evalscope.cli.main as cli\n"
+        "from evalscope.cli import boot\n"
+        f"{body}\n"
+        "atexit.register(lambda: print('atexit ran', flush=True))\n"
+        "sys.argv = ['evalscope', 'eval']\n"
+        "boot.main()\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "said"),
+    [
+        ("cli.main = lambda: None", 0, ""),
+        ("def m(): raise SystemExit(2)\ncli.main = m", 2, ""),
+        ("def m(): raise SystemExit('no such benchmark')\ncli.main = m", 1, "no such benchmark"),
+    ],
+)
+def test_an_eval_ends_without_teardown_but_with_its_atexit_handlers(
+    body: str, status: int, said: str
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _fast_exit_script(body)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == status
+    assert proc.stdout == "atexit ran\n"
+    assert said in proc.stderr
+
+
+def test_a_live_worker_thread_gets_the_normal_exit() -> None:
+    """A non-daemon thread still working must finish: the fast exit is skipped and the interpreter
+    joins it as usual."""
+    body = (
+        "import time\n"
+        "def work():\n"
+        "    time.sleep(0.3)\n"
+        "    print('worker done', flush=True)\n"
+        "def m():\n"
+        "    threading.Thread(target=work).start()\n"
+        "cli.main = m"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", _fast_exit_script(body)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines() == ["worker done", "atexit ran"]
