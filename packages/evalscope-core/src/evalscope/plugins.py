@@ -20,6 +20,7 @@ from typing import Any
 import pluggy
 
 from evalscope import hookspecs
+from evalscope.plugin_dists import GROUP, forget
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -31,7 +32,7 @@ __all__ = [
     "reset_plugins",
 ]
 
-ENTRY_POINT_GROUP = "evalscope.plugins"
+ENTRY_POINT_GROUP = GROUP
 BUILTIN_PLUGIN = ("core", "evalscope.builtin_plugin")
 
 log = logging.getLogger("evalscope.plugins")
@@ -78,6 +79,7 @@ def plugin_infos() -> list[PluginInfo]:
 def reset_plugins() -> None:
     """Forget the cached manager (tests, or after installing a plugin in-process)."""
     global _state, _generation
+    forget()
     with _lock:
         _state = None
         _generation += 1
@@ -113,16 +115,10 @@ def _build() -> _State:
     _register_checked(pm, importlib.import_module(module_name), info)
     infos[name] = info
 
-    from importlib.metadata import entry_points
+    from evalscope.plugin_dists import entry_points
 
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        dist = getattr(ep, "dist", None)
-        info = PluginInfo(
-            name=ep.name,
-            module=ep.value,
-            distribution=dist.metadata["Name"] if dist is not None else "",
-            version=dist.version if dist is not None else "",
-        )
+    for ep in sorted(entry_points(), key=lambda e: e.name):
+        info = PluginInfo(name=ep.name, module=ep.value, distribution=ep.distribution, version=ep.version)
         if ep.name in infos:
             info.error = (
                 f"duplicate plugin name {ep.name!r} (already provided by {infos[ep.name].distribution})"

@@ -10,16 +10,11 @@ is rebuilt through the hook on the next call.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-GROUP_HEADER = "[evalscope.plugins]"
 
 
 @dataclass(frozen=True)
@@ -41,35 +36,10 @@ BUILTIN: dict[str, CommandEntry] = {
 
 
 def plugin_fingerprint() -> str:
-    """Hash of every installed distribution that declares `evalscope.plugins` entry points.
+    """Hash of every installed distribution that declares `evalscope.plugins` entry points."""
+    from evalscope.plugin_dists import fingerprint
 
-    Remembered per `sys.path` for the life of the process: reading every `entry_points.txt` costs
-    ~30 ms, and one `evalscope eval` needs the answer three times (CLI table, prestart table, refresh).
-    """
-    return _fingerprint(tuple(sys.path))
-
-
-@functools.lru_cache(maxsize=4)
-def _fingerprint(paths: tuple[str, ...]) -> str:
-    h = hashlib.sha256()
-    for entry in paths:
-        try:
-            names = sorted(os.listdir(entry or "."))
-        except OSError:
-            continue
-        for name in names:
-            if not name.endswith((".dist-info", ".egg-info")):
-                continue
-            ep_file = os.path.join(entry or ".", name, "entry_points.txt")
-            try:
-                with open(ep_file, encoding="utf-8") as fh:
-                    text = fh.read()
-            except OSError:
-                continue
-            if GROUP_HEADER in text:
-                h.update(name.encode())
-                h.update(text.encode())
-    return h.hexdigest()
+    return fingerprint()
 
 
 def _cache_path() -> Path:
@@ -80,7 +50,9 @@ def _cache_path() -> Path:
 
 def forget_plugin_commands() -> None:
     """Drop the cache (a plugin edited in place, without reinstalling, may have changed its commands)."""
-    _fingerprint.cache_clear()
+    from evalscope.plugin_dists import forget
+
+    forget()
     try:
         _cache_path().unlink()
     except OSError:
