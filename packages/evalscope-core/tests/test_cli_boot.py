@@ -125,3 +125,30 @@ def test_a_live_worker_thread_gets_the_normal_exit() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.splitlines() == ["worker done", "atexit ran"]
+
+
+def test_the_console_script_raises_the_collector_thresholds_before_importing() -> None:
+    """The CLI's start allocates tens of thousands of long-lived objects; the thresholds are raised
+    before any heavy import (and a disabled collector stays disabled)."""
+    code = (
+        "import gc, sys\n"
+        "{pre}"
+        "import evalscope.cli.main as cli\n"
+        "from evalscope.cli import boot\n"
+        "cli.main = lambda: print(list(gc.get_threshold()))\n"
+        "sys.argv = ['evalscope', 'list']\n"
+        "boot.main()\n"
+    )
+    from evalscope.gc_tuning import ENGINE_GC_THRESHOLD
+
+    out = subprocess.run(
+        [sys.executable, "-c", code.format(pre="")], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == list(ENGINE_GC_THRESHOLD)
+    off = subprocess.run(
+        [sys.executable, "-c", code.format(pre="gc.set_threshold(0)\n")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(off.stdout)[0] == 0

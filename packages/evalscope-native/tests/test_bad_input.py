@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import pytest
 from native_helpers import evalscope_cmd
 
 
@@ -224,3 +227,37 @@ def test_custom_dataset_without_a_local_copy_fails_at_once_even_online(
     assert res.returncode == 2, res.stderr
     assert "No local copy of 'general_mcq'" in res.stderr and "local_path" in res.stderr
     _assert_nothing_written(work)
+
+
+def test_a_prediction_that_cannot_be_stored_stops_the_run_with_that_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    """Answers are stored on the loop turn after they arrive (the next request goes first); a store
+    that fails (a full disk) must still stop the run with its error, not be logged and lost, and no
+    more requests are sent once answers cannot be kept."""
+    from evalscope import run_task
+    from evalscope.testing import InProcessServer
+    from evalscope_native.engine import cache as cache_module
+
+    real_put = cache_module.PredictionCache.put
+    stored: list[str] = []
+
+    def put(self: Any, key: str, output: Any, meta: dict[str, Any]) -> None:
+        if len(stored) == 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        stored.append(key)
+        real_put(self, key, output, meta)
+
+    monkeypatch.setattr(cache_module.PredictionCache, "put", put)
+    with InProcessServer({"model": "scripted", "default_reply": "#### 1", "delay_s": 0.01}) as server:
+        with pytest.raises(OSError, match="No space left"):
+            run_task({
+                "model": "scripted", "api_url": server.base_url, "datasets": ["gsm8k"], "limit": 200,
+                "eval_batch_size": 2, "data_dir": str(data_dir), "work_dir": str(tmp_path / "out"),
+                "dataset_args": {"gsm8k": {"few_shot_num": 0}},
+            })  # fmt: skip
+        sent = server.stats()["requests"]
+    assert len(stored) == 5
+    assert sent <= 5 + 1 + 2  # the five stored, the one that failed, at most one more per worker
+    (predictions,) = (tmp_path / "out").glob("*/predictions/scripted/gsm8k.jsonl")
+    assert len(predictions.read_text().splitlines()) == 5

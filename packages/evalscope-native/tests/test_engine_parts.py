@@ -87,12 +87,12 @@ def test_the_engine_runs_with_fewer_gc_passes_and_restores_the_callers(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A cached 10,000-sample judged rerun spent a third of its CPU in the cyclic collector
-    (`engine/gc_tuning.py`): planning and scoring run with higher thresholds, the caller's come back."""
+    (`evalscope/gc_tuning.py`): planning and scoring run with higher thresholds, the caller's come back."""
     import gc
 
     from evalscope import run_task
+    from evalscope.gc_tuning import ENGINE_GC_THRESHOLD, fewer_gc_passes
     from evalscope_native.engine import backend
-    from evalscope_native.engine.gc_tuning import ENGINE_GC_THRESHOLD, fewer_gc_passes
 
     seen: list[tuple[int, int, int]] = []
     real = backend.score_sync

@@ -191,11 +191,9 @@ def run_task(
     reports: list[Report] = []
     error: BaseException | None = None
     try:
-        import yaml
+        from evalscope.yaml_text import dump_yaml
 
-        atomic_write_text(
-            run_dir / "configs" / "task_config.yaml", yaml.safe_dump(config.public_dump(), sort_keys=False)
-        )
+        atomic_write_text(run_dir / "configs" / "task_config.yaml", dump_yaml(config.public_dump()))
         log.info("run folder: %s", run_dir)
         if on_start is not None:
             on_start(run)

@@ -53,6 +53,9 @@ def _prestart(argv: list[str]) -> None:
 
 
 def main() -> None:
+    from evalscope.gc_tuning import raise_gc_thresholds
+
+    raise_gc_thresholds()  # before the imports: see gc_tuning
     argv = sys.argv[1:]
     _prestart(argv)
     # pydantic looks for its own plugins (validation observers) in every distribution's entry points
