@@ -276,7 +276,8 @@ def test_responses_synthetic_tokens_timing_and_the_chat_responder() -> None:
         events = _typed_events(srv, {"model": "m", "input": "hi", "max_output_tokens": 4})
         times = [t for t, name, _ in events if name == "response.output_text.delta"]
         assert [d["delta"] for _, n, d in events if n == "response.output_text.delta"] == [" tok"] * 4
-        assert ttft <= times[0] - start < ttft + 1.0 and times[-1] - times[0] >= 3 * itl * 0.8
+        # The gaps are asserted on the server's clock below: a busy client may read several deltas at once.
+        assert ttft <= times[0] - start < ttft + 1.0
         assert events[-1][2]["response"]["usage"]["output_tokens"] == 4
         arrived, first, last = srv.stats()["timings"]["hi"]
         assert first - arrived >= ttft - 0.002 and last - first >= 3 * itl * 0.8
