@@ -22,7 +22,10 @@ class RayRunnerArgs(BaseModel):
     )
     shard_size: int = Field(default=50, ge=1, description="Samples per shard (the unit of resume and retry).")
     actors: int | None = Field(
-        default=None, ge=1, description="Worker actors (default: as many bundles as the cluster holds)."
+        default=None,
+        ge=1,
+        description="Model (worker) actors (default: as many bundles as the cluster holds, beside the "
+        "scoring actors when split).",
     )
     cpus_per_actor: float = Field(default=1.0, gt=0, description="CPUs in each actor's bundle.")
     gpus_per_actor: int = Field(
@@ -38,6 +41,26 @@ class RayRunnerArgs(BaseModel):
     )
     requests_per_second: float | None = Field(
         default=None, gt=0, description="Cluster-wide cap on requests started per second to the endpoint."
+    )
+    stages: Literal["auto", "split", "together"] = Field(
+        default="auto",
+        description="split: model actors only request, scoring actors (CPU) score and ask the judge; "
+        "together: a shard is requested and scored on one actor; auto: split when the model actors "
+        "hold GPUs or a benchmark is judged.",
+    )
+    scoring_actors: int | None = Field(
+        default=None, ge=1, description="Scoring actors when split (default: as many as model actors)."
+    )
+    cpus_per_scoring_actor: float = Field(
+        default=1.0, gt=0, description="CPUs of each scoring actor (fractions allowed; never a GPU)."
+    )
+    judge_max_concurrency: int | None = Field(
+        default=None, ge=1, description="Cluster-wide cap on requests in flight to each judge endpoint."
+    )
+    judge_requests_per_second: float | None = Field(
+        default=None,
+        gt=0,
+        description="Cluster-wide cap on requests started per second to each judge endpoint.",
     )
     max_shard_attempts: int = Field(
         default=3, ge=1, description="Times a shard is started before the run fails (a node lost mid-shard)."

@@ -11,6 +11,10 @@ a LAN), small next to a model's answer.
 
 Slots are held per holder (a worker actor); when a worker dies the driver calls
 `release_holder`, so its slots are not lost for the rest of the run.
+
+The judge is capped the same way, by a limiter per judge endpoint of its own (its own caps: the
+judge is usually another service than the model); `JudgeGateSet` hands the right one to each
+judge request and counts them, which is how a run knows which actors asked the judge.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-__all__ = ["ClusterGate", "EndpointLimiter", "limiter_name"]
+__all__ = ["ClusterGate", "EndpointLimiter", "JudgeGateSet", "limiter_name"]
 
 
 def limiter_name(endpoint: str) -> str:
@@ -98,3 +102,30 @@ class ClusterGate:
             yield
         finally:
             self.limiter.release.remote(self.holder)  # not awaited: a cancelled request still gives back
+
+
+class JudgeGateSet:
+    """`evalscope.sharding.JudgeGates` on an actor: each judge endpoint's limiter, if it is capped;
+    every judge request passing through is counted (`requests`), capped or not."""
+
+    def __init__(self, limiters: dict[str, Any], holder: str) -> None:
+        self.gates = {endpoint: ClusterGate(limiter, holder) for endpoint, limiter in limiters.items()}
+        self.requests = 0
+
+    def __call__(self, endpoint: str) -> _CountedGate:
+        return _CountedGate(self, self.gates.get(endpoint))
+
+
+class _CountedGate:
+    def __init__(self, owner: JudgeGateSet, inner: ClusterGate | None) -> None:
+        self.owner = owner
+        self.inner = inner
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        self.owner.requests += 1
+        if self.inner is None:
+            yield
+            return
+        async with self.inner.slot():
+            yield

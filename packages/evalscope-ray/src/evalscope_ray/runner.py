@@ -1,13 +1,12 @@
 """The ray runner (`--runner ray`): a run's shards, or perf's load shares, on the actors of a Ray cluster.
 
 Eval: the driver (this process) plans shards through `evalscope.sharding.ShardableBackend`, skips
-those already finished in the run folder, and hands the rest to a pool of worker actors, one per
-placement-group bundle (a GPU bundle holds a tensor-parallel group), spread over the nodes. Each
-actor prepared the same config and streams back every answer as it arrives; the driver — the only
-writer of the run folder — appends answers to the prediction cache at once and writes a shard's
-records when it completes. A worker lost mid-shard (its node died) costs only its requests in
-flight: the shard goes back to the queue, and whichever actor takes it gets the answers already
-received as `known`. The driver finally merges every shard into the backend's usual report.
+those already finished in the run folder, and hands the rest to `EvalDriver` (eval_driver.py):
+model actors, one per placement-group bundle (a GPU bundle holds a tensor-parallel group), spread
+over the nodes, and -- when generation and scoring are split -- a pool of CPU scoring actors that
+also ask the judge. The driver, the only writer of the run folder, appends answers to the
+prediction cache as they arrive and writes a shard's records when it is scored, then merges every
+shard into the backend's usual report.
 
 Perf: one `LoadWorker` per share, spread over nodes; see `run_load`.
 """
@@ -17,20 +16,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from evalscope.errors import ConfigError, EvalScopeError
+from evalscope.errors import ConfigError
 from evalscope.jsonl_store import JsonlStore
-from evalscope.run_context import RunInfo, atomic_write_text
+from evalscope.run_context import RunInfo
 from evalscope.runners import LoadResult
 from evalscope.sharding import Shard, ShardableBackend
 
 from evalscope_ray.cluster import connect, env_for_workers
 from evalscope_ray.config import RayRunnerArgs
-from evalscope_ray.limiter import EndpointLimiter, limiter_name
-from evalscope_ray.workers import LoadWorker, ShardWorker
+from evalscope_ray.eval_driver import EvalDriver, known_answers
+from evalscope_ray.workers import LoadWorker, accepts
 
 if TYPE_CHECKING:
     from evalscope.config import TaskConfig
@@ -71,169 +69,41 @@ class RayRunner:
                 records.setdefault(shard.benchmark, []).extend(_read_jsonl(path))
             else:
                 pending.append(shard)
+        split = self._split(backend, shards)
         self.stats = {"shards": len(shards), "skipped": len(shards) - len(pending), "retried": 0}
         log.info("ray: %d shards, %d already finished, %d to run", len(shards), len(shards) - len(pending),
                  len(pending))  # fmt: skip
         if pending:
+            import ray
+
             stores = {s.benchmark: JsonlStore(run.predictions_path(s.benchmark)) for s in pending}
+            driver = EvalDriver(ray, self.args, self.config, run, stores, records, self.stats)
             try:
-                asyncio.run(self._drive(pending, stores, run, records))
+                asyncio.run(driver.drive(pending, split))
             finally:
                 for store in stores.values():
                     store.close()
         reports: list[Report] = backend.merge_shards(prepared, run, records)
         return reports
 
-    # --- eval ---------------------------------------------------------------------------------
+    def _split(self, backend: ShardableBackend, shards: list[Shard]) -> bool:
+        """Whether generation and scoring run as two stages (docs/ray.md, "What runs where").
 
-    def _limiter(self, ray: Any, endpoint: str) -> Any:
-        if self.args.max_concurrency is None and self.args.requests_per_second is None:
-            return None
-        remote = ray.remote(num_cpus=0, max_concurrency=100_000)(EndpointLimiter)
-        return remote.options(name=limiter_name(endpoint), get_if_exists=True).remote(
-            self.args.max_concurrency, self.args.requests_per_second
-        )
-
-    def _bundles(self, ray: Any, wanted: int | None) -> tuple[Any, int]:
-        """A placement group of one bundle per actor (CPUs, plus GPUs for a local checkpoint)."""
-        from ray.util.placement_group import placement_group
-
-        bundle: dict[str, float] = {"CPU": self.args.cpus_per_actor}
-        if self.args.gpus_per_actor:
-            bundle["GPU"] = float(self.args.gpus_per_actor)
-        n = self.args.actors
-        if n is None:
-            total = ray.cluster_resources()
-            n = max(1, min(int(total.get(k, 0) // v) for k, v in bundle.items()))
-        if wanted is not None:
-            n = max(1, min(n, wanted))
-        pg = placement_group([dict(bundle) for _ in range(n)], strategy=self.args.placement)
-        ready, _ = ray.wait([pg.ready()], timeout=self.args.placement_timeout_s)
-        if not ready:
-            ray.util.remove_placement_group(pg)
+        auto: when the model actors hold GPUs (a GPU must not wait for scorers) or a benchmark asks a
+        judge (its own stage, with its own cluster-wide caps); an API model without a judge scores
+        beside its requests, where scoring costs least.
+        """
+        mode = self.args.stages
+        able = accepts(backend, "score") and accepts(backend, "outcomes")
+        if mode == "split" and not able:
             raise ConfigError(
-                f"The Ray cluster cannot hold {n} worker bundles of {bundle} ({self.args.placement}) after "
-                f"{self.args.placement_timeout_s:g} s; it has {ray.cluster_resources()}.",
-                hint="lower --runner-args actors / cpus_per_actor / gpus_per_actor, or add nodes",
+                f"backend {type(backend).__name__} cannot run generation and scoring as separate stages "
+                "(its run_shard takes no `score`/`outcomes`)",
+                hint="drop --runner-args stages=split (or use stages=together)",
             )
-        return pg, n
-
-    def _spawn(self, ray: Any, pg: Any, index: int, limiter: Any) -> tuple[Any, str]:
-        from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
-
-        holder = f"shard-worker-{index}-{uuid.uuid4().hex[:6]}"
-        actor = (
-            ray.remote(ShardWorker)
-            .options(
-                num_cpus=self.args.cpus_per_actor,
-                num_gpus=self.args.gpus_per_actor,
-                max_restarts=0,
-                max_concurrency=1000,
-                scheduling_strategy=PlacementGroupSchedulingStrategy(pg, placement_group_bundle_index=index),
-                runtime_env={"env_vars": env_for_workers()},
-            )
-            .remote(self.config, limiter, holder)
-        )
-        return actor, holder
-
-    async def _drive(
-        self,
-        pending: list[Shard],
-        stores: dict[str, JsonlStore],
-        run: RunInfo,
-        records: dict[str, list[dict[str, Any]]],
-    ) -> None:
-        import ray
-        from ray.exceptions import RayActorError, RayTaskError
-
-        assert self.config is not None
-        limiter = self._limiter(ray, self.config.api_url or self.config.model or "model")
-        pg, n = self._bundles(ray, len(pending))
-        queue: asyncio.Queue[Shard | None] = asyncio.Queue()
-        for shard in pending:
-            queue.put_nowait(shard)
-        remaining = len(pending)
-        attempts: dict[str, int] = {}
-        alive = n
-        started = time.perf_counter()
-        self.stats.update(actors=n, fresh_answers=0, lost_workers=0)
-
-        def finished_one() -> None:
-            nonlocal remaining
-            remaining -= 1
-            if remaining == 0:
-                for _ in range(n):
-                    queue.put_nowait(None)
-
-        async def serve(index: int) -> None:
-            nonlocal alive
-            actor, holder = self._spawn(ray, pg, index, limiter)
-            try:
-                while (shard := await queue.get()) is not None:
-                    store = stores[shard.benchmark]
-                    known = known_answers(store, shard)
-                    attempts[shard.key] = attempts.get(shard.key, 0) + 1
-                    try:
-                        result: list[dict[str, Any]] = []
-                        async for ref in actor.run.remote(shard, known):
-                            kind, payload = await ref
-                            if kind == "answer":
-                                if payload["key"] not in store:
-                                    store.append(payload)
-                                    self.stats["fresh_answers"] += 1
-                            else:
-                                result = payload
-                    except RayTaskError as exc:  # the shard itself failed (service down, a bug): stop
-                        cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-                        raise cause from None
-                    except RayActorError as exc:  # the worker or its node is gone: retry the shard elsewhere
-                        if exc.actor_init_failed:  # it could not even prepare the run: a real error
-                            raise EvalScopeError(
-                                f"a Ray worker could not prepare the run: {exc.error_msg}"
-                            ) from None
-                        self.stats["lost_workers"] += 1
-                        self.stats["retried"] += 1
-                        if limiter is not None:
-                            limiter.release_holder.remote(holder)
-                        if attempts[shard.key] >= self.args.max_shard_attempts:
-                            raise EvalScopeError(
-                                f"shard {shard.key[:12]} ({shard.benchmark}/{shard.subset}) was lost "
-                                f"{attempts[shard.key]} times; last: {exc}",
-                                hint="check the cluster's nodes (`ray status`), then rerun the same command "
-                                "with --use-cache <run folder>: finished shards are kept",
-                            ) from None
-                        log.warning("ray: worker %d lost (%s); shard %s goes back to the queue", index,
-                                    type(exc).__name__, shard.key[:12])  # fmt: skip
-                        alive -= 1
-                        queue.put_nowait(shard)
-                        if alive == 0:
-                            raise EvalScopeError(
-                                "every Ray worker was lost; the answers received so far are kept",
-                                hint="check the cluster (`ray status`), then resume with --use-cache <run folder>",
-                            ) from None
-                        return
-                    path = run.shard_path(shard.benchmark, shard.key)
-                    atomic_write_text(path, "".join(_dumps(r) + "\n" for r in result))
-                    records.setdefault(shard.benchmark, []).extend(result)
-                    log.info("ray: shard %s done (%d samples, worker %d)", shard.key[:12], len(result), index)
-                    finished_one()
-            finally:
-                ray.kill(actor, no_restart=True)
-
-        tasks = [asyncio.ensure_future(serve(i)) for i in range(n)]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for t in done:
-                t.result()  # re-raise the first failure
-            await asyncio.gather(*tasks)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            ray.util.remove_placement_group(pg)
-            if limiter is not None:
-                self.stats["limiter"] = await limiter.stats.remote()
-            self.stats["seconds"] = time.perf_counter() - started
+        if mode == "auto":
+            return able and (self.args.gpus_per_actor > 0 or any(s.judged for s in shards))
+        return mode == "split"
 
     # --- perf: evalscope.runners.DistributesLoad ----------------------------------------------
 
@@ -302,23 +172,6 @@ class RayRunner:
         finally:
             for a in actors:
                 ray.kill(a, no_restart=True)
-
-
-def known_answers(store: JsonlStore, shard: Shard) -> dict[str, dict[str, Any]]:
-    """The cached answers a shard's worker is handed: those of its requests, and every answer
-    recorded for one of its samples -- the later turns of a multi-turn sample and the steps of an
-    agent episode have keys the plan cannot know in advance, so a resumed shard would otherwise ask
-    them again."""
-    known = {k: e for k in shard.answer_keys if (e := store.get(k)) is not None}
-    ids = set(shard.sample_ids)
-    known.update({k: e for k, e in store.records.items() if e.get("sample") in ids})
-    return known
-
-
-def _dumps(record: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(record, ensure_ascii=False)
 
 
 def _read_jsonl(path: Any) -> list[dict[str, Any]]:

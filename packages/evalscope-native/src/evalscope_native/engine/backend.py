@@ -27,7 +27,7 @@ from evalscope.errors import ConfigError, EvalScopeError
 from evalscope.gc_tuning import fewer_gc_passes
 from evalscope.report import Report, SampleRecord, build_report
 from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
-from evalscope.sharding import RequestGate, Shard
+from evalscope.sharding import JudgeGates, RequestGate, Shard
 
 from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
@@ -109,10 +109,22 @@ class NativeBackend:
         known: dict[str, dict[str, Any]],
         on_answer: Any,
         gate: RequestGate | None = None,
+        score: bool = True,
+        outcomes: Sequence[dict[str, Any]] | None = None,
+        judge_gate: JudgeGates | None = None,
     ) -> list[dict[str, Any]]:
         from evalscope_native.engine.shards import run_shard
 
-        return await run_shard(self, prepared, shard, known=known, on_answer=on_answer, gate=gate)
+        return await run_shard(
+            self, prepared, shard, known=known, on_answer=on_answer, gate=gate,
+            score=score, outcomes=outcomes, judge_gate=judge_gate,
+        )  # fmt: skip
+
+    def prepare_scoring(self, config: TaskConfig) -> Prepared:
+        """`evalscope.sharding.ScoresWithoutModel`: the plan without a model (a CPU scoring process)."""
+        from evalscope_native.engine.shards import prepare_scoring
+
+        return prepare_scoring(config)
 
     def merge_shards(
         self, prepared: Prepared, run: RunInfo, records: dict[str, list[dict[str, Any]]]

@@ -11,6 +11,12 @@ at most the verdicts in flight. `--rerun-review` re-asks on purpose (the cache i
 A reply that the contract cannot read is asked again, at most `judge.max_reasks` times, each re-ask
 showing the judge its previous reply and what was wrong with it. A re-ask is itself a cached
 request, so a rerun replays the same conversation without a call.
+
+A distributed runner caps the judge across its machines (`evalscope.sharding.JudgeGates`): inside
+`judge_gates(gates)`, every request to a judge -- each retry too -- passes through the gate for
+that judge's endpoint. The gates travel in a context variable, not as an argument, because the
+judge is reached through scorers built once per run and shared by every shard on an event loop;
+each shard's tasks inherit the gates set where the shard runs, and a local run sees none.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ import functools
 import hashlib
 import json
 import random
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,12 +37,30 @@ from evalscope.config import GenerationConfig, TaskConfig
 from evalscope.contracts import ChatMessage, GenerateRequest
 from evalscope.judge_config import JudgeModelConfig
 from evalscope.secrets import redact_message
+from evalscope.sharding import JudgeGates, RequestGate
 from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
 from evalscope_native.engine.retry import call_with_retry
 from evalscope_native.judge.contract import MalformedVerdict, OutputContract
 
-__all__ = ["JudgeAnswer", "JudgeClient"]
+__all__ = ["JudgeAnswer", "JudgeClient", "judge_gates"]
+
+_GATES: ContextVar[JudgeGates | None] = ContextVar("evalscope_judge_gates", default=None)
+
+
+@contextmanager
+def judge_gates(gates: JudgeGates | None) -> Iterator[None]:
+    """Judge requests made in this context (and in tasks started from it) pass through `gates`."""
+    token = _GATES.set(gates)
+    try:
+        yield
+    finally:
+        _GATES.reset(token)
+
+
+async def _through(gate: RequestGate, call: Callable[[], Awaitable[Any]]) -> Any:
+    async with gate.slot():
+        return await call()
 
 
 @dataclass
@@ -57,6 +84,7 @@ class JudgeClient:
 
         generation = spec.resolved_generation()
         self.name = spec.name
+        self.endpoint = spec.resolved_api_url()  # what a distributed runner's judge gates are keyed by
         self.generation = GenerationConfig.model_validate(generation)
         judge_task = TaskConfig(
             model=spec.model_id,
@@ -121,9 +149,14 @@ class JudgeClient:
             if cached is not None:
                 self.hits += 1
                 return (cached.completions[0] if cached.completions else ""), None
+        call: Callable[[], Awaitable[Any]] = functools.partial(self.model.generate, request)
+        gates = _GATES.get()
+        gate = gates(self.endpoint) if gates is not None else None
+        if gate is not None:  # inside the retry loop: every attempt takes its own slot
+            call = functools.partial(_through, gate, call)
         async with self.limit:
             outcome = await call_with_retry(
-                functools.partial(self.model.generate, request),
+                call,
                 self.retry,
                 self.timeout,
                 self.rng,
