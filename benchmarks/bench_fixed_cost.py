@@ -3,7 +3,9 @@
 Each tool runs as a subprocess (its own console script, offline, byte-code in a temporary
 PYTHONPYCACHEPREFIX, every cache in a temporary folder) against the same scripted OpenAI-compatible
 server (`evalscope.testing`) and the same reply table, in `--rounds` interleaved
-rounds (the tools' order rotates each round) after one untimed warm-up run each. Three figures:
+rounds (the tools' order rotates each round) after one untimed warm-up run each; each command runs in
+its own session, and whatever it leaves running after it exits is stopped (and reported) before the
+next is timed. Three figures:
 
 1. a 1-sample `eval` of GSM8K (zero-shot): the whole command, next to `python -c pass` of the same
    interpreter (our goal: within 0.5 s of it);
@@ -225,9 +227,17 @@ def run_once(
     with log.open("w", encoding="utf-8") as fh:
         started = time.time()
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=work, timeout=900)
+        # Its own session: whatever the command leaves running after it exits (a tool's helper
+        # processes) is found and stopped before the next tool is timed, so no run pays for another's.
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=work, start_new_session=True
+        )
+        proc.wait(timeout=900)
         seconds = time.perf_counter() - t0
         ended = time.time()
+        leftovers = stop_session(proc.pid)
+    if leftovers:
+        print(f"    ({tool.label} left {leftovers} process(es) running after it exited: stopped)", flush=True)
 
     def fail(why: str) -> RuntimeError:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
@@ -248,6 +258,36 @@ def run_once(
     first, last = stats["first_request_at"], stats["last_reply_at"]
     return Run(tool.key, sc.key, rnd, seconds, first - started, last - first, ended - last,
                stats["requests"], correct, samples, note)  # fmt: skip
+
+
+def stop_session(sid: int, settle_s: float = 5.0) -> int:
+    """Kill the processes still in session `sid` and wait until they are gone; how many there were."""
+    import signal
+
+    def members() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":  # fields[3]: the session id
+                found.append(int(entry))
+        return found
+
+    left = members()
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    deadline = time.monotonic() + settle_s
+    while members() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(left)
 
 
 def python_pass(tool: Tool, env: dict[str, str]) -> float:

@@ -181,3 +181,45 @@ def test_cluster_wide_rate_and_concurrency_caps(
             depth += step
             peak = max(peak, depth)
         assert len(spans) == 60 and peak <= cap
+
+
+def _peak(spans: list[tuple[float, float]]) -> int:
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    depth = peak = 0
+    for _, step in events:
+        depth += step
+        peak = max(peak, depth)
+    return peak
+
+
+@pytest.mark.parametrize("in_flight", [1, 2])
+def test_an_actor_fills_a_shard_s_last_wave_with_the_next_shard(
+    ray_cluster: Any,
+    data_dir: Path,
+    gsm8k_rows: list[dict[str, Any]],
+    gsm8k_entries: list[dict[str, str]],
+    tmp_path: Path,
+    in_flight: int,
+) -> None:
+    """Shards of 6 with 4 requests per actor: one shard at a time leaves 2 of the 4 slots idle during
+    each shard's second wave; with two shards at once the next shard's requests take them (requests
+    of two shards are in flight together), and `--eval-batch-size` still caps the actor at 4."""
+    config = {"model": "scripted", "entries": gsm8k_entries, "delay_s": 0.1, "record_timings": True}
+    with ScriptedServer(config) as server:
+        args = {"address": ray_cluster.address, "shard_size": 6, "actors": 1, "shards_in_flight": in_flight}
+        task = _task(server, data_dir, tmp_path / f"d{in_flight}", limit=48, eval_batch_size=4)
+        report = run_task(task, runner="ray", runner_args=args)["gsm8k"]
+        timings = server.stats()["timings"]
+    assert report.num_samples == 48 and len(timings) == 48
+    shard_of = {}
+    for key in timings:
+        (index,) = [i for i, row in enumerate(gsm8k_rows[:48]) if row["question"] in key]
+        shard_of[key] = index // 6  # the plan's order: shard k holds samples 6k .. 6k+5
+    spans = {key: (t[0], t[2]) for key, t in timings.items()}
+    assert _peak(list(spans.values())) <= 4
+    mixed = any(
+        shard_of[a] != shard_of[b] and spans[a][0] < spans[b][1] and spans[b][0] < spans[a][1]
+        for a in spans
+        for b in spans
+    )
+    assert mixed == (in_flight > 1)

@@ -21,6 +21,13 @@ class RayRunnerArgs(BaseModel):
         default=10.0, gt=0, description="Give up reaching the cluster after this."
     )
     shard_size: int = Field(default=50, ge=1, description="Samples per shard (the unit of resume and retry).")
+    shards_in_flight: int = Field(
+        default=2,
+        ge=1,
+        description="Shards each model actor works on at once; their requests share the actor's "
+        "--eval-batch-size slots, so the slots a shard's last requests leave free are filled by the next "
+        "shard's instead of idling until the shard ends.",
+    )
     actors: int | None = Field(
         default=None,
         ge=1,

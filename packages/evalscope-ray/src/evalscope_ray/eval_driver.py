@@ -53,11 +53,12 @@ class _Pool:
     role: str  # "model" | "scoring"
     size: int
     pg: Any
+    depth: int = 1  # pieces of work each actor takes at once
     queue: asyncio.Queue[Work | None] = field(default_factory=asyncio.Queue)
     alive: int = 0
 
     def stop(self) -> None:
-        for _ in range(self.size):
+        for _ in range(self.size * self.depth):
             self.queue.put_nowait(None)
 
 
@@ -179,7 +180,8 @@ class EvalDriver:
         model = scoring = None
         if to_generate:
             n = max(1, min(n_model, len(to_generate)))
-            model = _Pool("model", n, self._placement(self._model_bundle(), n, "model-actor"))
+            pg = self._placement(self._model_bundle(), n, "model-actor")
+            model = _Pool("model", n, pg, depth=args.shards_in_flight)
             pools.append(model)
             for shard in to_generate:
                 model.queue.put_nowait((shard, None))
@@ -222,10 +224,11 @@ class EvalDriver:
             result: dict[str, Any] = {}
             async for ref in actor.run.remote(shard, known_answers(store, shard), not split):
                 kind, payload = await ref
-                if kind == "answer":
-                    if payload["key"] not in store:
-                        store.append(payload)
-                        self.stats["fresh_answers"] += 1
+                if kind == "answers":
+                    for entry in payload:
+                        if entry["key"] not in store:
+                            store.append(entry)
+                            self.stats["fresh_answers"] += 1
                 else:
                     result = payload
             self.stats["judge_requests"]["model"] += result["judge_requests"]
@@ -253,8 +256,14 @@ class EvalDriver:
         async def serve(pool: _Pool, index: int, handle: Callable[[Any, int, Work], Awaitable[None]]) -> None:
             actor, holder = self._spawn(pool, index, limiter if pool.role == "model" else None, judges)
             pool.alive += 1
-            try:
+            lost = False
+
+            async def take() -> None:  # `pool.depth` of these share the actor
+                nonlocal lost
                 while (work := await pool.queue.get()) is not None:
+                    if lost:  # taken while a sibling found the actor gone: for another actor, uncounted
+                        pool.queue.put_nowait(work)
+                        return
                     shard = work[0]
                     tries = self.attempts[(pool.role, shard.key)] = (
                         self.attempts.get((pool.role, shard.key), 0) + 1
@@ -269,9 +278,14 @@ class EvalDriver:
                             raise EvalScopeError(
                                 f"a Ray {pool.role} actor could not prepare the run: {exc.error_msg}"
                             ) from None
-                        self._lost(pool, index, holder, shard, tries, exc, [limiter, *judges.values()])
                         pool.queue.put_nowait(work)
+                        if not lost:  # once per actor, whichever of its pieces of work noticed first
+                            lost = True
+                            self._lost(pool, index, holder, shard, tries, exc, [limiter, *judges.values()])
                         return
+
+            try:
+                await asyncio.gather(*(take() for _ in range(pool.depth)))
             finally:
                 ray.kill(actor, no_restart=True)
 

@@ -9,6 +9,7 @@ driven through `evalscope.sharding.ShardableBackend`; a load share comes pickled
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from evalscope.sharding import ScoresWithoutModel, Shard, ShardableBackend
 
 from evalscope_ray.limiter import ClusterGate, JudgeGateSet
 
-__all__ = ["LoadWorker", "ScoringActor", "ShardWorker", "accepts"]
+__all__ = ["ActorSlots", "LoadWorker", "ScoringActor", "ShardWorker", "accepts"]
 
 
 def _backend(config: TaskConfig) -> ShardableBackend:
@@ -64,7 +65,8 @@ class ShardWorker:
         self.backend = _backend(config)
         # The driver already checked the service; each worker re-planning reads the same local data.
         self.prepared = self.backend.prepare(config.model_copy(update={"test_connection": False}))
-        self.gate = ClusterGate(limiter, holder) if limiter is not None else None
+        cluster = ClusterGate(limiter, holder) if limiter is not None else None
+        self.gate = ActorSlots(config.eval_batch_size, cluster)
         self.judge = JudgeGateSet(judge_limiters or {}, holder)
         # A backend from before the judge gate (evalscope.sharding) is still driven, without it.
         self.extra: dict[str, Any] = {"judge_gate": self.judge} if accepts(self.backend, "judge_gate") else {}
@@ -75,8 +77,10 @@ class ShardWorker:
     async def run(
         self, shard: Shard, known: dict[str, dict[str, Any]], score: bool = True
     ) -> AsyncIterator[tuple[str, Any]]:
-        """Yields ("answer", entry) as each fresh answer arrives, then ("result", {...}) once: the
-        records (or, with `score=False`, the outcomes), and how many judge requests this shard made."""
+        """Yields ("answers", [entry, ...]) as fresh answers arrive -- every answer waiting at that
+        moment in one message (a wave of replies arrives together; one Ray message each would cost
+        the driver a round trip per answer) -- then ("result", {...}) once: the records (or, with
+        `score=False`, the outcomes), and how many judge requests this shard made."""
         answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         before = self.judge.requests
         # Only the split path passes `score`: a backend that predates it keeps working together.
@@ -90,13 +94,49 @@ class ShardWorker:
             getter = asyncio.ensure_future(answers.get())
             await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
             if getter.done():
-                yield ("answer", getter.result())
+                yield ("answers", [getter.result(), *_drain(answers)])
                 continue
             getter.cancel()
             break
-        while not answers.empty():
-            yield ("answer", answers.get_nowait())
+        if not answers.empty():
+            yield ("answers", _drain(answers))
         yield ("result", {"records": task.result(), "judge_requests": self.judge.requests - before})
+
+
+def _drain(queue: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+class ActorSlots:
+    """At most `n` model requests in flight on this actor, whichever of its shards they belong to,
+    each also passing the cluster-wide gate when there is one (`evalscope.sharding.RequestGate`).
+
+    Why per actor: the driver gives a model actor more than one shard at a time (`shards_in_flight`),
+    so that the slots a shard's last, partial wave leaves free are taken by the next shard's requests;
+    `--eval-batch-size` must still mean requests in flight per actor.
+    """
+
+    def __init__(self, n: int, outer: Any = None) -> None:
+        self._free = asyncio.Semaphore(max(1, n))
+        self._outer = outer
+        self.in_flight = self.peak = 0
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._free:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            try:
+                if self._outer is None:
+                    yield
+                else:
+                    async with self._outer.slot():
+                        yield
+            finally:
+                self.in_flight -= 1
 
 
 class _NoModelRequests:
