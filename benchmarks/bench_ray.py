@@ -46,7 +46,9 @@ def gsm8k_entries(limit: int) -> list[dict[str, str]]:
     ]
 
 
-def one(nodes: int, limit: int, delay: float, batch: int, work: Path) -> dict[str, Any]:
+def one(
+    nodes: int, limit: int, delay: float, batch: int, work: Path, shard_size: int | None
+) -> dict[str, Any]:
     import ray
     from evalscope import run_task
     from evalscope.testing import ScriptedServer
@@ -76,7 +78,10 @@ def one(nodes: int, limit: int, delay: float, batch: int, work: Path) -> dict[st
             }
             called = time.time()
             t1 = time.perf_counter()
-            run_task(task, runner="ray", runner_args={"address": cluster.address, "shard_size": 50})
+            args: dict[str, Any] = {"address": cluster.address}
+            if shard_size is not None:
+                args["shard_size"] = shard_size
+            run_task(task, runner="ray", runner_args=args)
             whole = time.perf_counter() - t1
             st = server.stats()
     finally:
@@ -116,6 +121,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8, help="requests in flight per worker actor")
     parser.add_argument("--nodes", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--limit", type=int, default=1319, help="GSM8K samples (all 1,319 by default)")
+    parser.add_argument(
+        "--shard-size",
+        type=int,
+        help="samples per shard (default: the runner's, whole waves of --batch, >= 24)",
+    )
     parser.add_argument("--gpu-command", metavar="CHECKPOINT", help="print the GPU command and exit")
     args = parser.parse_args()
     if args.gpu_command:
@@ -125,7 +135,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.nodes:
-            results.append(one(n, limit, args.delay, args.batch, Path(tmp)))
+            results.append(one(n, limit, args.delay, args.batch, Path(tmp), args.shard_size))
             r = results[-1]
             print(
                 f"{n} node(s): {r['throughput']:6.1f} samples/s (ideal {r['ideal']:.0f}), "

@@ -127,3 +127,13 @@ def test_a_resumed_shard_gets_every_answer_of_its_samples(tmp_path: Path) -> Non
                   answer_keys=("k1", "k2"))  # fmt: skip
     assert sorted(known_answers(store, shard)) == ["k1", "k1b", "k2"]
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("asked", "batch", "size"),
+    [(None, 8, 24), (None, 16, 32), (None, 64, 64), (None, 1, 24), (None, 5, 25), (7, 8, 7)],
+)
+def test_default_shards_are_whole_waves_of_the_batch(asked: int | None, batch: int, size: int) -> None:
+    from evalscope_ray.config import shard_size_for
+
+    assert shard_size_for(asked, batch) == size

@@ -83,6 +83,7 @@ class EvalDriver:
         self.records = records
         self.stats = stats
         self.attempts: dict[tuple[str, str], int] = {}
+        self.token = uuid.uuid4().hex[:8]  # names this run's limiter actors
 
     # --- resources ------------------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ class EvalDriver:
         if concurrency is None and rate is None:
             return None
         remote = self.ray.remote(num_cpus=0, max_concurrency=100_000)(EndpointLimiter)
-        return remote.options(name=limiter_name(endpoint), get_if_exists=True).remote(concurrency, rate)
+        return remote.options(name=limiter_name(endpoint, self.token)).remote(concurrency, rate)
 
     def _judge_limiters(self, shards: list[Shard]) -> dict[str, Any]:
         """One limiter per judge endpoint of the config, when the judge is capped and asked."""
@@ -305,8 +306,11 @@ class EvalDriver:
                 ray.util.remove_placement_group(pool.pg)
             if limiter is not None:
                 self.stats["limiter"] = await limiter.stats.remote()
+                ray.kill(limiter, no_restart=True)
             if judges:
                 self.stats["judge_limiters"] = {e: await lim.stats.remote() for e, lim in judges.items()}
+                for lim in judges.values():
+                    ray.kill(lim, no_restart=True)
             self.stats["seconds"] = time.perf_counter() - started
             jr = self.stats["judge_requests"]
             log.info(

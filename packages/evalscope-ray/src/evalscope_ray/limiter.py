@@ -29,8 +29,11 @@ from typing import Any
 __all__ = ["ClusterGate", "EndpointLimiter", "JudgeGateSet", "limiter_name"]
 
 
-def limiter_name(endpoint: str) -> str:
-    return "evalscope-limiter-" + hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+def limiter_name(endpoint: str, run: str) -> str:
+    """`evalscope-limiter-<endpoint hash>-<run>`: one per endpoint and run (the caps are a run's own;
+    a name shared between runs would hand a later run an earlier run's limiter, its caps, or one
+    being destroyed)."""
+    return f"evalscope-limiter-{hashlib.sha256(endpoint.encode()).hexdigest()[:16]}-{run}"
 
 
 class EndpointLimiter:

@@ -26,7 +26,7 @@ from evalscope.runners import LoadResult
 from evalscope.sharding import Shard, ShardableBackend
 
 from evalscope_ray.cluster import connect, env_for_workers
-from evalscope_ray.config import RayRunnerArgs
+from evalscope_ray.config import RayRunnerArgs, shard_size_for
 from evalscope_ray.eval_driver import EvalDriver, known_answers
 from evalscope_ray.workers import LoadWorker, accepts
 
@@ -58,7 +58,9 @@ class RayRunner:
         if not isinstance(backend, ShardableBackend):
             raise ConfigError(f"backend {type(backend).__name__} cannot be split into shards")
         assert self.config is not None, "check() runs before run_eval()"
-        shards = backend.plan_shards(prepared, self.args.shard_size)
+        shards = backend.plan_shards(
+            prepared, shard_size_for(self.args.shard_size, self.config.eval_batch_size)
+        )
         records: dict[str, list[dict[str, Any]]] = {}
         pending: list[Shard] = []
         for shard in shards:
