@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from evalscope import run_task
 from evalscope.testing import ScriptedServer
+from ray_helpers import comparable
 
 pytestmark = pytest.mark.slow
 
@@ -33,15 +34,6 @@ def _task(server: Any, data_dir: Path, work_dir: Path, **over: Any) -> dict[str,
     }
 
 
-def _comparable(report: Any) -> dict[str, Any]:
-    data = report.model_dump(mode="json")
-    data.pop("created_at")
-    data["config"] = {
-        k: v for k, v in data["config"].items() if k not in ("runner", "runner_args", "work_dir", "use_cache")
-    }
-    return data
-
-
 def test_full_gsm8k_same_records_and_report_as_local_then_resume(
     ray_cluster: Any, data_dir: Path, gsm8k_entries: list[dict[str, str]], read_jsonl: Any, tmp_path: Path
 ) -> None:
@@ -56,7 +48,7 @@ def test_full_gsm8k_same_records_and_report_as_local_then_resume(
 
         assert remote.num_samples == n and remote.num_errors == 0
         assert remote.score() == pytest.approx((n - len(range(0, n, 7))) / n, abs=1e-12)
-        assert _comparable(remote) == _comparable(local)
+        assert comparable(remote) == comparable(local)
         local_dir, ray_dir = next((tmp_path / "local").iterdir()), next((tmp_path / "ray").iterdir())
         reviews = "reviews/scripted/gsm8k.jsonl"
         assert read_jsonl(ray_dir / reviews) == read_jsonl(local_dir / reviews)
@@ -71,7 +63,7 @@ def test_full_gsm8k_same_records_and_report_as_local_then_resume(
             _task(server, data_dir, tmp_path / "ray", use_cache=str(ray_dir)), runner="ray", runner_args=args
         )["gsm8k"]
         assert server.stats()["requests"] == 0
-        assert _comparable(again) == _comparable(local)
+        assert comparable(again) == comparable(local)
 
         # A half-finished run (shard files lost, answers kept) re-asks nothing either.
         for path in shards[: len(shards) // 2]:

@@ -16,6 +16,7 @@ import pytest
 from evalscope import run_task
 from evalscope.testing import ScriptedServer
 from evalscope_native.testing.judge_rules import judge_config
+from ray_helpers import comparable
 
 pytestmark = pytest.mark.slow
 
@@ -50,18 +51,6 @@ def _task(
         "work_dir": str(work),
         **over,
     }
-
-
-def _comparable(report: Any) -> dict[str, Any]:
-    data = report.model_dump(mode="json")
-    data.pop("created_at")
-    data["config"] = {
-        k: v for k, v in data["config"].items() if k not in ("runner", "runner_args", "work_dir", "use_cache")
-    }
-    # How many judge requests *this process* sent or found cached: on Ray the scoring actors send them.
-    for key in ("requests_sent", "cache_hits"):
-        data["extra"]["judge"].pop(key)
-    return data
 
 
 def _reviews(run_dir: Path) -> list[dict[str, Any]]:
@@ -109,7 +98,7 @@ def test_judged_run_is_split_same_records_as_local_and_only_scoring_actors_ask_t
     assert len(scored) == n // SPLIT["shard_size"]
 
     assert remote.score("is_correct") == pytest.approx(local.score("is_correct")) == pytest.approx(1 / 3)
-    assert _comparable(remote) == _comparable(local)
+    assert comparable(remote, judged=True) == comparable(local, judged=True)
     local_dir, ray_dir = next((tmp_path / "local").iterdir()), next((tmp_path / "ray").iterdir())
     assert _reviews(ray_dir) == _reviews(local_dir)  # attempts, verdicts, replies: all the same
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -53,6 +53,7 @@ __all__ = [
     "Shard",
     "ShardableBackend",
     "shard_key",
+    "through_gate",
 ]
 
 AnswerSink = Callable[[dict[str, Any]], None]
@@ -112,6 +113,13 @@ class RequestGate(Protocol):
     """Entered around every request to a model service (each attempt of a retry too)."""
 
     def slot(self) -> AbstractAsyncContextManager[None]: ...
+
+
+async def through_gate(gate: RequestGate, call: Callable[[], Awaitable[Any]]) -> Any:
+    """`await call()` holding one of `gate`'s slots: wrap the single attempt a retry loop repeats,
+    so every attempt takes its own slot and a backoff holds none."""
+    async with gate.slot():
+        return await call()
 
 
 JudgeGates = Callable[[str], RequestGate | None]

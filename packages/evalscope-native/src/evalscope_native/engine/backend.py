@@ -27,7 +27,7 @@ from evalscope.errors import ConfigError, EvalScopeError
 from evalscope.gc_tuning import fewer_gc_passes
 from evalscope.report import Report, SampleRecord, build_report
 from evalscope.run_context import RunInfo, atomic_write_text, call_lifecycle
-from evalscope.sharding import JudgeGates, RequestGate, Shard
+from evalscope.sharding import JudgeGates, RequestGate, Shard, through_gate
 
 from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
@@ -52,11 +52,6 @@ async def _check_services(model: Model, panel: Any, benchmarks: Sequence[Benchma
             raise type(exc)(f"judge: {exc.message}", exc.hint) from None
     for adapter in benchmarks:
         await adapter.check_services()
-
-
-async def _gated(gate: RequestGate, call: Any) -> Any:
-    async with gate.slot():
-        return await call()
 
 
 class ServiceFailedError(EvalScopeError):
@@ -371,7 +366,7 @@ class NativeBackend:
                 def send(request: GenerateRequest, label: str = item.sample.id) -> Any:
                     call: Any = functools.partial(model.generate, request)
                     if gate is not None:
-                        call = functools.partial(_gated, gate, call)
+                        call = functools.partial(through_gate, gate, call)
                     return call_with_retry(call, config.retry, timeout, rng, label=label, breaker=breaker)
 
                 if adapter is not None and adapter.agent:  # τ-bench: the benchmark runs the episode

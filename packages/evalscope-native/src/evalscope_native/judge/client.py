@@ -37,7 +37,7 @@ from evalscope.config import GenerationConfig, TaskConfig
 from evalscope.contracts import ChatMessage, GenerateRequest
 from evalscope.judge_config import JudgeModelConfig
 from evalscope.secrets import redact_message
-from evalscope.sharding import JudgeGates, RequestGate
+from evalscope.sharding import JudgeGates, through_gate
 from evalscope_native.engine.breaker import CircuitBreaker
 from evalscope_native.engine.cache import PredictionCache, cache_key
 from evalscope_native.engine.retry import call_with_retry
@@ -56,11 +56,6 @@ def judge_gates(gates: JudgeGates | None) -> Iterator[None]:
         yield
     finally:
         _GATES.reset(token)
-
-
-async def _through(gate: RequestGate, call: Callable[[], Awaitable[Any]]) -> Any:
-    async with gate.slot():
-        return await call()
 
 
 @dataclass
@@ -153,7 +148,7 @@ class JudgeClient:
         gates = _GATES.get()
         gate = gates(self.endpoint) if gates is not None else None
         if gate is not None:  # inside the retry loop: every attempt takes its own slot
-            call = functools.partial(_through, gate, call)
+            call = functools.partial(through_gate, gate, call)
         async with self.limit:
             outcome = await call_with_retry(
                 call,
