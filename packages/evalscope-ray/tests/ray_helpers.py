@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["comparable"]
+__all__ = ["comparable", "peak_in_flight"]
 
 
 def comparable(report: Any, *, judged: bool = False) -> dict[str, Any]:
@@ -20,3 +20,13 @@ def comparable(report: Any, *, judged: bool = False) -> dict[str, Any]:
         for key in ("requests_sent", "cache_hits"):
             data["extra"]["judge"].pop(key)
     return data
+
+
+def peak_in_flight(spans: list[tuple[float, float]]) -> int:
+    """The most requests in flight at once, from (arrived, answered) times at the server."""
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    depth = peak = 0
+    for _, step in events:
+        depth += step
+        peak = max(peak, depth)
+    return peak

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from evalscope import run_task
 from evalscope.testing import ScriptedServer
-from ray_helpers import comparable
+from ray_helpers import comparable, peak_in_flight
 
 pytestmark = pytest.mark.slow
 
@@ -167,21 +167,7 @@ def test_cluster_wide_rate_and_concurrency_caps(
         args = {"address": ray_cluster.address, "shard_size": 10, "max_concurrency": cap}
         run_task(_task(server, data_dir, tmp_path / "conc", limit=60), runner="ray", runner_args=args)
         spans = [(t[0], t[2]) for t in server.stats()["timings"].values()]
-        events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
-        depth = peak = 0
-        for _, step in events:
-            depth += step
-            peak = max(peak, depth)
-        assert len(spans) == 60 and peak <= cap
-
-
-def _peak(spans: list[tuple[float, float]]) -> int:
-    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
-    depth = peak = 0
-    for _, step in events:
-        depth += step
-        peak = max(peak, depth)
-    return peak
+        assert len(spans) == 60 and peak_in_flight(spans) <= cap
 
 
 @pytest.mark.parametrize("in_flight", [1, 2])
@@ -208,7 +194,7 @@ def test_an_actor_fills_a_shard_s_last_wave_with_the_next_shard(
         (index,) = [i for i, row in enumerate(gsm8k_rows[:48]) if row["question"] in key]
         shard_of[key] = index // 6  # the plan's order: shard k holds samples 6k .. 6k+5
     spans = {key: (t[0], t[2]) for key, t in timings.items()}
-    assert _peak(list(spans.values())) <= 4
+    assert peak_in_flight(list(spans.values())) <= 4
     mixed = any(
         shard_of[a] != shard_of[b] and spans[a][0] < spans[b][1] and spans[b][0] < spans[a][1]
         for a in spans

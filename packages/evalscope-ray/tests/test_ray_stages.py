@@ -16,7 +16,7 @@ import pytest
 from evalscope import run_task
 from evalscope.testing import ScriptedServer
 from evalscope_native.testing.judge_rules import judge_config
-from ray_helpers import comparable
+from ray_helpers import comparable, peak_in_flight
 
 pytestmark = pytest.mark.slow
 
@@ -127,12 +127,7 @@ def test_cluster_wide_judge_rate_and_concurrency_caps(
         args = {"address": ray_cluster.address, **SPLIT, "judge_max_concurrency": cap}
         run_task(_task(model, judge, data, tmp_path / "conc", limit=16), runner="ray", runner_args=args)
         spans = [(t[0], t[2]) for t in judge.stats()["timings"].values()]
-    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
-    depth = peak = 0
-    for _, step in events:
-        depth += step
-        peak = max(peak, depth)
-    assert len(spans) == 16 and peak == cap  # reached, never exceeded
+    assert len(spans) == 16 and peak_in_flight(spans) == cap  # reached, never exceeded
 
 
 def test_answers_stored_but_unscored_are_only_scored_on_rerun(

@@ -122,21 +122,15 @@ class ActorSlots:
     def __init__(self, n: int, outer: Any = None) -> None:
         self._free = asyncio.Semaphore(max(1, n))
         self._outer = outer
-        self.in_flight = self.peak = 0
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         async with self._free:
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-            try:
-                if self._outer is None:
+            if self._outer is None:
+                yield
+            else:
+                async with self._outer.slot():
                     yield
-                else:
-                    async with self._outer.slot():
-                        yield
-            finally:
-                self.in_flight -= 1
 
 
 class _NoModelRequests:

@@ -59,14 +59,25 @@ def forget_plugin_commands() -> None:
         pass
 
 
-def _cached(fingerprint: str) -> dict[str, Any] | None:
+def _read() -> dict[str, Any] | None:
+    """The cache file's content, None when it is missing or unreadable."""
     try:
-        cached = json.loads(_cache_path().read_text(encoding="utf-8"))
+        data = json.loads(_cache_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if isinstance(cached, dict) and cached.get("fingerprint") == fingerprint and "prestarts" in cached:
+    return data if isinstance(data, dict) else None
+
+
+def _cached(fingerprint: str) -> dict[str, Any] | None:
+    cached = _read()
+    if cached is not None and cached.get("fingerprint") == fingerprint and "prestarts" in cached:
         return cached
     return None
+
+
+def _prestart_table(cached: dict[str, Any] | None) -> dict[str, str]:
+    table = cached.get("prestarts") if cached else None
+    return {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else {}
 
 
 def plugin_commands() -> dict[str, CommandEntry]:
@@ -109,8 +120,7 @@ def prestarts(refresh: bool = False) -> dict[str, str]:
     if cached is None and refresh:
         _rebuild(fingerprint)
         cached = _cached(fingerprint)
-    table = cached.get("prestarts") if cached else None
-    return {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else {}
+    return _prestart_table(cached)
 
 
 def cached_prestarts() -> dict[str, str]:
@@ -121,11 +131,7 @@ def cached_prestarts() -> dict[str, str]:
     names a module that no longer imports (ignored); the run starts what it needs itself, and the
     eval command rewrites a stale table (`prestarts(refresh=True)`).
     """
-    try:
-        table = json.loads(_cache_path().read_text(encoding="utf-8")).get("prestarts")
-    except (OSError, ValueError, AttributeError):
-        return {}
-    return {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else {}
+    return _prestart_table(_read())
 
 
 def _prestarts_from_specs() -> dict[str, str]:

@@ -197,9 +197,7 @@ async def run_shard(
                 out = answers.get(it.key)
                 if out is not None:
                     done(it, Outcome(out, 0))
-            if (
-                config.rerun_review and not multi
-            ):  # as a local --rerun-review: score what is cached, ask nothing
+            if config.rerun_review and not multi:  # as locally: score what is cached, ask nothing
                 missing = Outcome(None, 0, "no cached prediction to re-review (--rerun-review)")
                 for it in todo:
                     done(it, missing)
